@@ -1,0 +1,55 @@
+# The book's commands. `make help` lists them; README.md explains them.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+export NO_MKDOCS_2_WARNING := 1
+# The lab is timed and tested single-threaded: two BLAS threads are slower
+# under contention on a 2-core machine, and results must not depend on it.
+export OPENBLAS_NUM_THREADS := 1
+
+.PHONY: help book test serve bench clean chromium
+
+help: ## List the commands
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+
+# --- set-up (stamps re-run a step only when its inputs change) -------------
+$(VENV)/.book-deps: pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+$(VENV)/.test-deps: pyproject.toml $(VENV)/.book-deps
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	touch $@
+
+chromium:
+	@command -v chromium >/dev/null || { \
+	  echo "Installing Debian's chromium for the browser tests (apt-get)"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
+
+# --- commands ---------------------------------------------------------------
+book: $(VENV)/.book-deps node_modules/.installed ## Install what is needed and build the site into site/
+	$(BIN)/mkdocs build --strict --site-dir site
+	@echo ""
+	@echo "Built site/. Read it with 'make serve' (http://127.0.0.1:8000),"
+	@echo "or open site/index.html in a browser."
+
+test: book $(VENV)/.test-deps chromium ## Build, then run every test (browser tests included)
+	$(BIN)/python -m pytest
+
+serve: $(VENV)/.book-deps node_modules/.installed ## Live preview on http://127.0.0.1:8000
+	$(BIN)/mkdocs serve --strict --dev-addr 127.0.0.1:8000
+
+bench: $(VENV)/.test-deps node_modules/.installed ## Measure the lab and the build; writes bench/report.{md,json}
+	$(BIN)/python bench/run.py
+
+clean: ## Remove the built site and caches (keeps .venv and node_modules)
+	rm -rf site .pytest_cache .cache

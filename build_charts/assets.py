@@ -1,0 +1,53 @@
+"""Browser assets: which files a page needs and where they come from.
+
+Everything comes from npm through package-lock.json (vendored libraries) or
+from this package (our two small scripts), and is copied into the site at
+build time. Nothing is loaded from another origin. Each page gets only what it
+uses: Plotly on pages with charts, KaTeX on pages with math.
+"""
+
+from dataclasses import dataclass
+from pathlib import Path
+
+HERE = Path(__file__).parent / "assets"
+
+
+@dataclass(frozen=True)
+class Asset:
+    site_path: str  # where it lands, relative to assets_dir
+    source: str     # "npm:<path under node_modules>" or "plugin:<file in build_charts/assets>"
+
+
+CHART_ASSETS = [
+    Asset("plotly/plotly-cartesian.min.js", "npm:plotly.js-cartesian-dist-min/plotly-cartesian.min.js"),
+    Asset("build-charts/charts.js", "plugin:charts.js"),
+]
+MATH_ASSETS = [
+    Asset("katex/katex.min.css", "npm:katex/dist/katex.min.css"),
+    Asset("katex/katex.min.js", "npm:katex/dist/katex.min.js"),
+    Asset("katex/contrib/auto-render.min.js", "npm:katex/dist/contrib/auto-render.min.js"),
+    Asset("build-charts/math.js", "plugin:math.js"),
+]
+
+
+def katex_fonts(node_modules: Path) -> list[Asset]:
+    # KaTeX's CSS lists woff2 first; every browser we support takes it, so the
+    # woff/ttf copies would only add weight to the site.
+    fonts = sorted((node_modules / "katex/dist/fonts").glob("*.woff2"))
+    return [Asset(f"katex/fonts/{f.name}", f"npm:katex/dist/fonts/{f.name}") for f in fonts]
+
+
+def resolve(asset: Asset, node_modules: Path) -> Path:
+    kind, _, rel = asset.source.partition(":")
+    return (node_modules / rel) if kind == "npm" else (HERE / rel)
+
+
+def head_tags(assets: list[Asset], href) -> str:
+    """<link>/<script defer> tags for ``assets``; ``href`` maps a site path to a page-relative URL."""
+    tags = []
+    for a in assets:
+        if a.site_path.endswith(".css"):
+            tags.append(f'<link rel="stylesheet" href="{href(a.site_path)}">')
+        elif a.site_path.endswith(".js"):
+            tags.append(f'<script defer src="{href(a.site_path)}"></script>')
+    return "".join(tags)

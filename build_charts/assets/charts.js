@@ -1,0 +1,52 @@
+// Draw every inline chart of the page, and keep its colours in step with
+// Material's light/dark toggle. The figure JSON itself never changes with the
+// scheme: only the few layout colours below are swapped.
+(function () {
+  "use strict";
+
+  function schemeLayout() {
+    var dark = document.body.getAttribute("data-md-color-scheme") === "slate";
+    var ink = dark ? "#e6e6e6" : "#1f1f1f";
+    var grid = dark ? "rgba(255,255,255,0.14)" : "rgba(0,0,0,0.10)";
+    return {
+      "font.color": ink,
+      "xaxis.gridcolor": grid, "yaxis.gridcolor": grid,
+      "xaxis.zerolinecolor": grid, "yaxis.zerolinecolor": grid,
+      "xaxis.linecolor": ink, "yaxis.linecolor": ink
+    };
+  }
+
+  function draw(el) {
+    var fig = JSON.parse(el.getAttribute("data-figure"));
+    var config = { responsive: true, displaylogo: false, modeBarButtonsToRemove: ["sendDataToCloud"] };
+    return Plotly.newPlot(el, fig.data, fig.layout, config).then(function () {
+      return Plotly.relayout(el, schemeLayout());
+    }).then(function () {
+      if (fig.frames) { return Plotly.addFrames(el, fig.frames); }
+    }).then(function () {
+      el.setAttribute("data-drawn", "true");
+    });
+  }
+
+  function drawAll() {
+    document.querySelectorAll(".bc-plot[data-figure]").forEach(function (el) {
+      draw(el).catch(function (err) {
+        el.setAttribute("data-drawn", "error");
+        console.error("chart " + el.id + " could not be drawn:", err);
+      });
+    });
+  }
+
+  new MutationObserver(function () {
+    document.querySelectorAll('.bc-plot[data-drawn="true"]').forEach(function (el) {
+      Plotly.relayout(el, schemeLayout());
+    });
+  }).observe(document.body, { attributes: true, attributeFilter: ["data-md-color-scheme"] });
+
+  // Deferred scripts run after parsing, before DOMContentLoaded.
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", drawAll);
+  } else {
+    drawAll();
+  }
+})();
