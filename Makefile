@@ -23,7 +23,7 @@ $(VENV)/.book-deps: pyproject.toml
 	touch $@
 
 $(VENV)/.test-deps: pyproject.toml $(VENV)/.book-deps
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet -e '.[test,torch]'
 	touch $@
 
 node_modules/.installed: package.json package-lock.json

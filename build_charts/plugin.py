@@ -12,7 +12,7 @@ from mkdocs.plugins import BasePlugin, get_plugin_logger
 from mkdocs.structure.files import File
 from mkdocs.utils import get_relative_url
 
-from . import assets, registry
+from . import assets, lab, live, registry
 from . import figures  # noqa: F401  (registers every figure function)
 from .config import BuildChartsConfig
 from .fence import PLACEHOLDER_CLASS
@@ -34,6 +34,7 @@ class BuildChartsPlugin(BasePlugin[BuildChartsConfig]):
         root = Path(config.config_file_path).parent
         self.node_modules = (root / self.config.assets_node_modules).resolve()
         self.pages_needing: dict[str, list[assets.Asset]] = {}
+        self.live = live.LiveSimulator(self.config, root, self.node_modules)
 
     def on_files(self, files, config):
         # Add the vendored files here so MkDocs copies them like any other
@@ -49,7 +50,7 @@ class BuildChartsPlugin(BasePlugin[BuildChartsConfig]):
                     f"Install the npm packages first: `npm ci` (`make book` runs it).")
             files.append(File.generated(config, f"{self.config.assets_dir}/{asset.site_path}",
                                         abs_src_path=str(source)))
-        return files
+        return self.live.add_files(files, config)
 
     def on_page_content(self, html, page, config, files):
         # Runs after Markdown → HTML, when the page is known: swap each chart
@@ -69,12 +70,14 @@ class BuildChartsPlugin(BasePlugin[BuildChartsConfig]):
             return chart_html(chart_id, registry.build(chart_id))
 
         html, n_charts = MARKER.subn(replace, html)
-        needs = []
+        html = lab.fill(html, page.file.src_uri)   # lab markers: numbers and tables from the lab
+        html, needs = self.live.page_content(
+            html, page, lambda site_path: get_relative_url(f"{self.config.assets_dir}/{site_path}", page.url))
         if n_charts:
             needs += assets.CHART_ASSETS
         if HAS_MATH.search(html):
             needs += assets.MATH_ASSETS
-        self.pages_needing[page.file.src_uri] = needs
+        self.pages_needing[page.file.src_uri] = list(dict.fromkeys(needs))
         return html
 
     def on_post_page(self, output, page, config):
@@ -82,6 +85,7 @@ class BuildChartsPlugin(BasePlugin[BuildChartsConfig]):
         # paint, and only into pages that use them.
         if not self.config.enabled:
             return output
+        output = self.live.post_page(output, page)
         needs = self.pages_needing.get(page.file.src_uri, [])
         if not needs:
             return output

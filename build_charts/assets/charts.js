@@ -4,23 +4,26 @@
 (function () {
   "use strict";
 
-  function schemeLayout() {
+  function schemeLayout(el) {
     var dark = document.body.getAttribute("data-md-color-scheme") === "slate";
     var ink = dark ? "#e6e6e6" : "#1f1f1f";
     var grid = dark ? "rgba(255,255,255,0.14)" : "rgba(0,0,0,0.10)";
-    return {
-      "font.color": ink,
-      "xaxis.gridcolor": grid, "yaxis.gridcolor": grid,
-      "xaxis.zerolinecolor": grid, "yaxis.zerolinecolor": grid,
-      "xaxis.linecolor": ink, "yaxis.linecolor": ink
-    };
+    var update = { "font.color": ink };
+    // Every axis of the chart, so panels (xaxis2, yaxis3, …) follow the scheme too.
+    Object.keys(el._fullLayout || {}).filter(function (k) { return /^[xy]axis\d*$/.test(k); })
+      .forEach(function (axis) {
+        update[axis + ".gridcolor"] = grid;
+        update[axis + ".zerolinecolor"] = grid;
+        update[axis + ".linecolor"] = ink;
+      });
+    return update;
   }
 
   function draw(el) {
     var fig = JSON.parse(el.getAttribute("data-figure"));
     var config = { responsive: true, displaylogo: false, modeBarButtonsToRemove: ["sendDataToCloud"] };
     return Plotly.newPlot(el, fig.data, fig.layout, config).then(function () {
-      return Plotly.relayout(el, schemeLayout());
+      return Plotly.relayout(el, schemeLayout(el));
     }).then(function () {
       if (fig.frames) { return Plotly.addFrames(el, fig.frames); }
     }).then(function () {
@@ -39,7 +42,7 @@
 
   new MutationObserver(function () {
     document.querySelectorAll('.bc-plot[data-drawn="true"]').forEach(function (el) {
-      Plotly.relayout(el, schemeLayout());
+      Plotly.relayout(el, schemeLayout(el));
     });
   }).observe(document.body, { attributes: true, attributeFilter: ["data-md-color-scheme"] });
 

@@ -1,0 +1,120 @@
+"""Speed of the interactive simulator page, in Debian's chromium (run by `make bench`, or alone):
+
+    .venv/bin/python bench/simulator_page.py [--site site] [--json out.json]
+
+Reports: page start → ready (live), Pyodide boot (worker start → loadPyodide resolved, and the lab
+install and numpy load after it), the full default run in the browser vs native (same process
+tree, one BLAS thread) and their ratio, and control change → chart update with precomputed
+results (median and p90 over slider steps; goal ≤ 50 ms).
+"""
+
+import argparse
+import functools
+import http.server
+import json
+import statistics
+import sys
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, QuietHandler  # noqa: E402
+
+# With the PPO chart on screen (as when a reader watches it), move the β slider between grid values
+# (so every move shows another precomputed run; moves within a grid cell cost ~1 ms): "sync" is the
+# input handler, which redraws the charts on screen; "all" runs until the off-screen charts,
+# redrawn one per task after it, are done too.
+STEP_JS = """async n => {
+  document.getElementById('chart-simulator-reward-kl').scrollIntoView();
+  await new Promise(r => setTimeout(r, 300));
+  const el = document.getElementById('sim-kl_coef');
+  const cfg = JSON.parse(document.querySelector('.bc-simulator').dataset.simulator);
+  const steps = cfg.controls.find(c => c.name === 'kl_coef').steps;
+  // Slider positions of the grid's β values: every step shows another precomputed run.
+  const stops = steps.map((v, i) => [v, i]).filter(([v]) => cfg.grid.values.kl_coef.includes(v)).map(([, i]) => i);
+  const out = [];
+  for (let i = 0; i < n; i++) {
+    el.value = String(stops[i % stops.length]);
+    const t0 = performance.now();
+    el.dispatchEvent(new Event('input', {bubbles: true}));
+    const sync = performance.now() - t0;
+    while (bookSimulator.chartsPending()) { await new Promise(r => setTimeout(r, 0)); }
+    out.push([sync, performance.now() - t0]);
+  }
+  return out;
+}"""
+
+
+def pct(values, q):
+    values = sorted(values)
+    return values[min(len(values) - 1, round(q * (len(values) - 1)))]
+
+
+def measure(site: Path, steps: int = 40, run: bool = True) -> dict:
+    from playwright.sync_api import sync_playwright
+
+    from simulator_wasm.config import PipelineConfig
+    from simulator_wasm.pipeline import run_pipeline
+
+    handler = functools.partial(QuietHandler, directory=str(site))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_address[1]}/simulator/"
+    out = {}
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_page()
+        page.goto(url)
+        page.wait_for_function("() => ['live', 'precomputed'].includes(document.querySelector('.bc-simulator')"
+                               ".dataset.mode)", timeout=180_000)
+        out["mode"] = page.evaluate("document.querySelector('.bc-simulator').dataset.mode")
+        boot = page.evaluate("bookSimulator.state.metrics.boot")
+        if boot:
+            out["page_start_to_ready_ms"] = round(boot["sincePageStartMs"])
+            out["pyodide_boot_ms"] = round(boot["worker"]["pyodideMs"])
+            out["lab_install_ms"] = round(boot["worker"]["installMs"])
+            out["numpy_load_ms"] = round(boot["worker"].get("numpyMs", 0))
+        page.wait_for_function("() => [...document.querySelectorAll('.bc-plot')].every(e => e.dataset.drawn)")
+        timings = page.evaluate(STEP_JS, steps)
+        sync, frame = [t[0] for t in timings], [t[1] for t in timings]
+        out["control_to_chart_ms"] = {"visible_chart_median": round(statistics.median(sync), 1),
+                                      "visible_chart_p90": round(pct(sync, .9), 1),
+                                      "all_charts_median": round(statistics.median(frame), 1),
+                                      "all_charts_p90": round(pct(frame, .9), 1), "steps": steps}
+        if out["mode"] == "live" and run:
+            page.click("#sim-reset")
+            page.click("#sim-run")
+            page.wait_for_function("() => document.querySelector('.bc-simulator').dataset.lastEvent === 'finished'",
+                                   timeout=900_000)
+            run = page.evaluate("bookSimulator.state.metrics.runs[0]")
+            out["default_run_browser_s"] = round(run["wallMs"] / 1000, 2)
+        browser.close()
+    server.shutdown()
+    if not run:
+        return out
+    t0 = time.perf_counter()
+    run_pipeline(PipelineConfig())
+    out["default_run_native_s"] = round(time.perf_counter() - t0, 2)
+    if "default_run_browser_s" in out:
+        out["browser_vs_native"] = round(out["default_run_browser_s"] / out["default_run_native_s"], 1)
+    return out
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--site", default=str(ROOT / "site"))
+    parser.add_argument("--json", help="also write the numbers to this file")
+    parser.add_argument("--no-run", action="store_true", help="skip the default run (browser and native)")
+    args = parser.parse_args()
+    numbers = measure(Path(args.site), run=not args.no_run)
+    text = json.dumps(numbers, indent=2)
+    print(text)
+    if args.json:
+        Path(args.json).write_text(text + "\n")
+
+
+if __name__ == "__main__":
+    main()
