@@ -36,8 +36,8 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from .annotators import answer_features, lab_card
-from .generate import generate
 from .errors import ConfigError
+from .generate import generate
 from .model import FLOPS, Params, backward, check_number, forward, log_softmax
 from .optim import Adam
 from .reward_model import score, sft_forward

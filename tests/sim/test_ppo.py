@@ -3,6 +3,8 @@
 import numpy as np
 import pytest
 
+from tests.sim.gradcheck import numeric_grad, rel_error
+
 from simulator_wasm.errors import ConfigError
 from simulator_wasm.model import log_softmax
 from simulator_wasm.ppo import (PPOConfig, clipped_surrogate, clipped_surrogate_backward, gae, logp_backward,
@@ -11,24 +13,6 @@ from simulator_wasm.pretrain import PretrainConfig, run_pretrain
 from simulator_wasm.reward_model import RewardModelConfig, train_reward_model
 from simulator_wasm.sft import SFTConfig, run_sft
 from simulator_wasm.world import make_world
-
-
-def numeric_grad(f, x, eps=1e-6):
-    """∂f/∂x by central differences (x is perturbed in place and restored)."""
-    g = np.zeros_like(x)
-    for i in np.ndindex(x.shape):
-        old = x[i]
-        x[i] = old + eps
-        up = f(x)
-        x[i] = old - eps
-        down = f(x)
-        x[i] = old
-        g[i] = (up - down) / (2 * eps)
-    return g
-
-
-def rel_error(a, b):
-    return float(np.max(np.abs(a - b)) / max(np.max(np.abs(a) + np.abs(b)), 1e-12))
 
 
 # ------------------------------------------------------------------ pure maths
