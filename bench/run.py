@@ -48,7 +48,7 @@ def page_numbers(skip: bool) -> dict:
         return {"skipped": "--skip-page"}
     if not shutil.which("chromium"):
         return {"skipped": "Debian's chromium is not installed (make test installs it)"}
-    if not (ROOT / "site" / "simulator" / "index.html").is_file():
+    if not (ROOT / "site" / "simulator.html").is_file():
         return {"skipped": "site/ is not built (run make book)"}
     import simulator_page
     return simulator_page.measure(ROOT / "site")

@@ -62,7 +62,7 @@ def measure(site: Path, steps: int = 40, run: bool = True) -> dict:
     handler = functools.partial(QuietHandler, directory=str(site))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    url = f"http://127.0.0.1:{server.server_address[1]}/simulator/"
+    url = f"http://127.0.0.1:{server.server_address[1]}/simulator.html"
     out = {}
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)

@@ -24,7 +24,7 @@ def nav_pages() -> list[str]:
 
 
 def page_url(md: str) -> str:
-    return "" if md == "index.md" else md.removesuffix(".md") + "/"
+    return md.removesuffix(".md") + ".html"
 
 
 def chart_markers(md: str) -> int:
@@ -44,8 +44,8 @@ def chart_markers(md: str) -> int:
 
 
 def test_nav_has_the_eight_chapters():
-    pages = nav_pages()
-    assert pages[:8] == ["index.md", "pretraining.md", "sft.md", "reward-modeling.md", "rlhf-ppo.md",
+    chapters = [p for p in nav_pages() if p not in {"learning-paths.md"}]
+    assert chapters[:8] == ["index.md", "pretraining.md", "sft.md", "reward-modeling.md", "rlhf-ppo.md",
                          "pharma-applications.md", "challenges.md", "simulator.md"]
 
 
@@ -103,7 +103,7 @@ def test_page_renders_locally_with_charts_and_math(browser, site_url, md, scheme
 @pytest.mark.browser
 def test_toggle_switches_chart_colours(browser, site_url):
     page = browser.new_page()
-    page.goto(site_url + "pretraining/")
+    page.goto(site_url + "pretraining.html")
     page.wait_for_function("() => document.querySelector('.bc-plot').dataset.drawn === 'true'")
     before = page.evaluate("document.querySelector('.bc-plot')._fullLayout.font.color")
     page.locator("label.md-header__button[for^='__palette']:visible").first.click()

@@ -51,7 +51,7 @@ def serve(directory):
 
 
 def page_config(site) -> dict:
-    text = (site / "simulator/index.html").read_text()
+    text = (site / "simulator.html").read_text()
     return json.loads(html.unescape(re.search(r'data-simulator="([^"]*)"', text).group(1)))
 
 
@@ -75,7 +75,7 @@ def live_site(built_site):
 @pytest.fixture(scope="session")
 def live_url(live_site):
     with serve(live_site) as url:
-        yield url + "simulator/"
+        yield url + "simulator.html"
 
 
 @pytest.fixture(scope="session")
@@ -115,13 +115,13 @@ def official_site(tmp_path_factory):
 @pytest.fixture(scope="session")
 def official_url(official_site):
     with serve(official_site) as url:
-        yield url + "simulator/"
+        yield url + "simulator.html"
 
 
 @pytest.fixture(scope="session")
 def nonumpy_url(nonumpy_site):
     with serve(nonumpy_site) as url:
-        yield url + "simulator/"
+        yield url + "simulator.html"
 
 
 @pytest.fixture
@@ -225,7 +225,7 @@ def test_worker_boots_real_pyodide_and_runs_the_packaged_lab(context, nonumpy_ur
     assert ready["labSettings"]["seed"] == 0
     assert ready["numpy"] == {"ok": False, "version": None, "error": "numpy is not part of this build"}
     assert any(u.endswith("pyodide.asm.wasm") for u in context.requests)
-    assert all(u.startswith(nonumpy_url.removesuffix("simulator/")) for u in context.requests), context.requests
+    assert all(u.startswith(nonumpy_url.removesuffix("simulator.html")) for u in context.requests), context.requests
 
 
 def test_without_numpy_the_page_says_why_and_shows_precomputed_results(context, nonumpy_url):
@@ -249,14 +249,14 @@ def test_without_numpy_the_page_says_why_and_shows_precomputed_results(context, 
     page.wait_for_timeout(300)
     assert not page.errors, page.errors
     assert not any("pyodide" in u for u in context.requests)   # no worker started: nothing to run
-    foreign = [u for u in context.requests if not u.startswith(nonumpy_url.removesuffix("simulator/"))]
+    foreign = [u for u in context.requests if not u.startswith(nonumpy_url.removesuffix("simulator.html"))]
     assert not foreign, foreign
 
 
 def test_file_protocol_says_so_and_shows_precomputed_results(context, built_site):
     failed = []
     context.on("requestfailed", lambda r: failed.append(r.url))
-    page = open_page(context, (built_site / "simulator/index.html").as_uri())
+    page = open_page(context, (built_site / "simulator.html").as_uri())
     assert wait_mode(page, "precomputed", "live") == "precomputed"
     assert "opened from disk (file://)" in page.inner_text("#sim-source")
     shows_precomputed_results(page)
@@ -403,7 +403,7 @@ def test_live_run_equals_the_native_run(context, live_url, live_site):
     for chart_id, alt in series(browser_results)["alt"].items():
         assert page.get_attribute(f"#chart-{chart_id}", "aria-label") == alt
     assert page.evaluate("document.getElementById('sim-progress').value") == 1
-    foreign = [u for u in context.requests if not u.startswith(live_url.removesuffix("simulator/"))]
+    foreign = [u for u in context.requests if not u.startswith(live_url.removesuffix("simulator.html"))]
     assert not foreign, foreign
     assert not page.errors, page.errors
 
@@ -465,7 +465,7 @@ def test_official_source_reads_from_that_one_origin_only(context, official_url, 
             route.fulfill(status=404, body=b"", headers={"Access-Control-Allow-Origin": "*"})
 
     context.route(OFFICIAL + "**", package_host)
-    url = official_url.removesuffix("simulator/")
+    url = official_url.removesuffix("simulator.html")
     page = open_page(context, official_url + query(SMALL))
     assert wait_mode(page, "live", "precomputed") == "live", page.inner_text("#sim-source")
     assert "loaded from https://pyodide-packages.test" in page.inner_text("#sim-source")

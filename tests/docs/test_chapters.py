@@ -227,7 +227,7 @@ def test_claim_lab_is_millions_of_times_smaller_than_chinchilla():
 # ------------------------------------------------------------------------------------------------ built pages
 @pytest.mark.parametrize("md", PAGES)
 def test_built_page_has_every_lab_text_filled(built_site, md):
-    page = built_site / ("index.html" if md == "index.md" else md.removesuffix(".md") + "/index.html")
+    page = built_site / (md.removesuffix(".md") + ".html")
     html = page.read_text()
     assert "bc-lab-marker" not in html
     assert html.count('class="bc-lab"') == len(lab_ids(source(md)))
