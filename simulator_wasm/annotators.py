@@ -45,6 +45,13 @@ def lab_card(item):
     return with_length_limit(card(item), answer_tokens(item))
 
 
+@lru_cache(maxsize=1 << 16)
+def lab_grade(item, words: tuple) -> dict:
+    """rubric.grade of an answer (a tuple of words) to a lab item, memoised: a converging policy repeats its answers,
+    and PPO, DPO and the evaluation grade the same ones again. Treat the returned dict as read-only."""
+    return grade(list(words), lab_card(item))
+
+
 def answer_features(answer):
     """(words, sounds_sure) of an answer given as word tokens; the two things annotators are biased by."""
     return count_words(answer), float(any(t in CONFIDENT_WORDS for t in answer))

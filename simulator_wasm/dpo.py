@@ -30,12 +30,11 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from .annotators import answer_features, lab_card
+from .annotators import answer_features, lab_grade
 from .generate import generate
 from .model import FLOPS, Params, backward, check_number, forward, make_rows
 from .optim import Adam
 from .ppo import logp_backward, token_logp
-from .rubric import grade
 
 
 @dataclass(frozen=True)
@@ -113,7 +112,7 @@ def sampled_gold(world, params, rng, response_length, n_examples=3):
     questions = world.questions("train")
     gen = generate(params, [world.vocab.encode(p) for _, p in questions], rng, response_length)
     words = [world.vocab.decode(a) for a in gen.answers()]
-    gold = [grade(w, lab_card(item))["reward"] for (item, _), w in zip(questions, words)]
+    gold = [lab_grade(item, tuple(w))["reward"] for (item, _), w in zip(questions, words)]
     step = max(1, len(questions) // n_examples)
     examples = [{"question": " ".join(questions[k][1]), "answer": " ".join(words[k]), "gold": gold[k]}
                 for k in range(0, len(questions), step)][:n_examples]

@@ -72,7 +72,8 @@ def generate(params: Params, prompts, rng: np.random.Generator | None, max_new_t
         if greedy:
             w = logp_all.argmax(axis=1)
         else:
-            scaled = log_softmax(logits / temperature)
+            # τ = 1 (PPO, the RM's pairs) samples from logp_all itself: one softmax per step, not two
+            scaled = logp_all if temperature == 1.0 else log_softmax(logits / temperature)
             cdf = np.cumsum(np.exp(scaled), axis=1)
             u = rng.random(len(active)) * cdf[:, -1]
             w = np.minimum((cdf < u[:, None]).sum(axis=1), logits.shape[1] - 1)   # inverse-CDF sample

@@ -107,17 +107,16 @@ def _plain(x):
 
 def evaluate_policy(world, params, which=EVAL_SETS) -> dict:
     """Greedy answers of ``params`` to the question sets ``which``: accuracy, safety, gold, length, FLOPs/token."""
-    from .annotators import answer_features, lab_card
+    from .annotators import answer_features, lab_grade
     from .generate import generate
     from .model import FLOPS
-    from .rubric import grade
     from .sft import first_verdict
     qs = [q for w in which for q in world.questions(w)]
     flops0 = FLOPS.count
     gen = generate(params, [world.vocab.encode(p) for _, p in qs], None, MAX_NEW_TOKENS, greedy=True)
     flops = FLOPS.count - flops0
     answers = [world.vocab.decode(a) for a in gen.answers()]
-    grades = [grade(a, lab_card(item)) for (item, _), a in zip(qs, answers)]
+    grades = [lab_grade(item, tuple(a)) for (item, _), a in zip(qs, answers)]
     tokens = int(np.sum(gen.lengths))
     return {
         "sets": list(which), "n": len(qs),

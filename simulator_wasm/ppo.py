@@ -35,13 +35,12 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from .annotators import answer_features, lab_card
+from .annotators import answer_features, lab_grade
 from .errors import ConfigError
 from .generate import generate
 from .model import FLOPS, Params, backward, check_number, forward, log_softmax
 from .optim import Adam
 from .reward_model import score, sft_forward
-from .rubric import grade
 from .sft import first_verdict
 
 
@@ -184,12 +183,9 @@ def _score_answers(world, policy, rm, questions, rng, response_length):
     return [item for item, _ in questions], words, gen, ref_logp, score(rm, phi)
 
 
-def _grades(items, words, cache):
-    """Gold rubric grades, memoised per (item, answer): a converged policy repeats its answers."""
-    for item, w in zip(items, words):
-        if (item, tuple(w)) not in cache:
-            cache[item, tuple(w)] = grade(w, lab_card(item))
-    return [cache[item, tuple(w)] for item, w in zip(items, words)]
+def _grades(items, words):
+    """Gold rubric grades of the sampled answers (memoised in annotators.lab_grade)."""
+    return [lab_grade(item, tuple(w)) for item, w in zip(items, words)]
 
 
 def run_ppo(world, sft_params: Params, rm, config: PPOConfig, rng: np.random.Generator, progress=None):
@@ -211,7 +207,7 @@ def run_ppo(world, sft_params: Params, rm, config: PPOConfig, rng: np.random.Gen
     questions = world.questions("train")
     examples = _example_questions(questions)
     sample_at = set(np.linspace(0, config.iterations - 1, config.n_samples).round().astype(int).tolist())
-    gold_cache, history, samples, queue = {}, [], [], []
+    history, samples, queue = [], [], []
     for it in range(config.iterations):
         # 1. sample B answers at temperature 1 (every question once per cycle); generate records log π_old,
         # 2. score: one frozen SFT forward pass gives log π_SFT per token and the RM score per answer
@@ -249,7 +245,7 @@ def run_ppo(world, sft_params: Params, rm, config: PPOConfig, rng: np.random.Gen
             dv = value_backward(config.vf_coef * value_loss_backward(vf_cache), cache["h"])
             opt.step(flat, np.concatenate([grads.flat, dv]))
             clipfracs.append(clipfrac)
-        grades = _grades(items, words, gold_cache)
+        grades = _grades(items, words)
         history.append({
             "iteration": it, "proxy": float(proxy.mean()), "gold": float(np.mean([g["reward"] for g in grades])),
             "kl": float(kl_tokens.sum(axis=1).mean()), "clipfrac": float(np.mean(clipfracs)), "entropy": entropy,
@@ -260,7 +256,7 @@ def run_ppo(world, sft_params: Params, rm, config: PPOConfig, rng: np.random.Gen
         if it in sample_at and config.n_samples:
             ex_items, ex_words, _, _, ex_proxy = _score_answers(world, policy, rm, examples, example_rng,
                                                                 config.response_length)
-            ex_grades = _grades(ex_items, ex_words, gold_cache)
+            ex_grades = _grades(ex_items, ex_words)
             samples += [{"iteration": it, "question": " ".join(q), "answer": " ".join(w), "proxy": float(r),
                          "gold": g["reward"]} for (_, q), w, r, g in zip(examples, ex_words, ex_proxy, ex_grades)]
         if progress is not None:
