@@ -10,7 +10,7 @@ export NO_MKDOCS_2_WARNING := 1
 # under contention on a 2-core machine, and results must not depend on it.
 export OPENBLAS_NUM_THREADS := 1
 
-.PHONY: help book test serve bench clean chromium
+.PHONY: help book test serve bench clean chromium offline scorm
 
 help: ## List the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -48,8 +48,19 @@ test: book $(VENV)/.test-deps chromium ## Build, then run every test (browser te
 serve: $(VENV)/.book-deps node_modules/.installed ## Live preview on http://127.0.0.1:8000
 	$(BIN)/mkdocs serve --strict --dev-addr 127.0.0.1:8000
 
-bench: $(VENV)/.test-deps node_modules/.installed ## Measure the lab and the build; writes bench/report.{md,json}
+bench: book $(VENV)/.test-deps chromium bench/node_modules/.installed ## Measure lab, build, pages, Lighthouse; writes bench/report.{md,json}
 	$(BIN)/python bench/run.py
 
-clean: ## Remove the built site and caches (keeps .venv and node_modules)
-	rm -rf site .pytest_cache .cache
+# Lighthouse is pinned in bench/package-lock.json: only `make bench` needs it.
+bench/node_modules/.installed: bench/package.json bench/package-lock.json
+	npm ci --prefix bench --no-audit --no-fund
+	touch $@
+
+offline: $(VENV)/.book-deps node_modules/.installed ## Build the offline copy dist/llm-training-book-offline.zip (unzip, open index.html)
+	$(BIN)/python -m build_charts.offline
+
+scorm: book ## One SCORM 1.2 package per chapter, for an LMS: dist/scorm/<chapter>.zip
+	$(BIN)/python -m build_charts.scorm --site site --out dist/scorm
+
+clean: ## Remove the built site, dist/ and caches (keeps .venv and node_modules)
+	rm -rf site dist .pytest_cache .cache

@@ -18,6 +18,11 @@ class Asset:
     source: str     # "npm:<path under node_modules>" or "plugin:<file in build_charts/assets>"
 
 
+# On every page: the embed view for iframes and LMS packages (?embed=1; embed.js says how).
+EMBED_ASSETS = [
+    Asset("build-charts/embed.css", "plugin:embed.css"),
+    Asset("build-charts/embed.js", "plugin:embed.js"),
+]
 CHART_ASSETS = [
     Asset("plotly/plotly-cartesian.min.js", "npm:plotly.js-cartesian-dist-min/plotly-cartesian.min.js"),
     Asset("build-charts/charts.js", "plugin:charts.js"),
@@ -27,6 +32,16 @@ MATH_ASSETS = [
     Asset("katex/katex.min.js", "npm:katex/dist/katex.min.js"),
     Asset("katex/contrib/auto-render.min.js", "npm:katex/dist/contrib/auto-render.min.js"),
     Asset("build-charts/math.js", "plugin:math.js"),
+]
+# Pages with a self-check quiz (build_charts/quiz.py).
+QUIZ_ASSETS = [
+    Asset("build-charts/quiz.css", "plugin:quiz.css"),
+    Asset("build-charts/quiz.js", "plugin:quiz.js"),
+]
+# Material's offline build runs the search worker through this shim on file:// (mkdocs.yml extra.polyfills;
+# the name must contain "iframe-worker", or the offline plugin adds the unpkg copy). A no-op over http.
+POLYFILL_ASSETS = [
+    Asset("iframe-worker/shim.js", "npm:iframe-worker/shim/index.js"),
 ]
 
 

@@ -12,16 +12,20 @@ from mkdocs.plugins import BasePlugin, get_plugin_logger
 from mkdocs.structure.files import File
 from mkdocs.utils import get_relative_url
 
-from . import assets, lab, live, registry
+from . import assets, csp, datasets, lab, live, registry   # datasets: data downloads + data card lab texts
+from . import notebooks   # the lab notebooks that mkdocs-jupyter renders (docs/labs/*.ipynb)
+from . import offline     # `make offline`: the zip read from file://
+from . import notices     # THIRD-PARTY-NOTICES.txt: licences of the code the site ships
 from . import figures  # noqa: F401  (registers every figure function)
 from .config import BuildChartsConfig
 from .fence import PLACEHOLDER_CLASS
-from .render import chart_html
+from .render import chart_html, keyboard_scrollable
 
 log = get_plugin_logger(__name__)
 
 MARKER = re.compile(rf'<div class="{PLACEHOLDER_CLASS}" data-chart="([^"]*)"></div>')
 HAS_MATH = re.compile(r'class="arithmatex"')
+HAS_QUIZ = re.compile(r'<section class="bc-quiz"')
 
 
 class BuildChartsPlugin(BasePlugin[BuildChartsConfig]):
@@ -35,13 +39,19 @@ class BuildChartsPlugin(BasePlugin[BuildChartsConfig]):
         self.node_modules = (root / self.config.assets_node_modules).resolve()
         self.pages_needing: dict[str, list[assets.Asset]] = {}
         self.live = live.LiveSimulator(self.config, root, self.node_modules)
+        # Material's offline plugin (OFFLINE=true): its file:// search worker needs one more script hash.
+        material_offline = config.plugins.get("material/offline")
+        self.offline_shim = ((self.node_modules / "iframe-worker/shim/index.js").read_text()
+                             if material_offline and material_offline.config.enabled else None)
+        notebooks.place_cache(config, root)   # mkdocs-jupyter's cache beside mkdocs.yml, like ours
 
     def on_files(self, files, config):
         # Add the vendored files here so MkDocs copies them like any other
         # static file (and `mkdocs serve` serves them).
         if not self.config.enabled:
             return files
-        wanted = assets.CHART_ASSETS + assets.MATH_ASSETS + assets.katex_fonts(self.node_modules)
+        wanted = assets.EMBED_ASSETS + assets.CHART_ASSETS + assets.MATH_ASSETS + assets.katex_fonts(self.node_modules)
+        wanted += assets.QUIZ_ASSETS + assets.POLYFILL_ASSETS
         for asset in wanted:
             source = assets.resolve(asset, self.node_modules)
             if not source.is_file():
@@ -50,7 +60,12 @@ class BuildChartsPlugin(BasePlugin[BuildChartsConfig]):
                     f"Install the npm packages first: `npm ci` (`make book` runs it).")
             files.append(File.generated(config, f"{self.config.assets_dir}/{asset.site_path}",
                                         abs_src_path=str(source)))
-        return self.live.add_files(files, config)
+        files = self.live.add_files(files, config)
+        source = getattr(self.live, "source", None)   # None when no page has the live simulator
+        shipped_wheels = [w.name for w in source.wheels] if source else []
+        files.append(File.generated(config, f"{self.config.assets_dir}/{notices.SITE_PATH}",
+                                    content=notices.notices(self.node_modules, shipped_wheels)))
+        return datasets.add_files(files, config)   # site/data/*.csv, *.jsonl (docs/data.md)
 
     def on_page_content(self, html, page, config, files):
         # Runs after Markdown → HTML, when the page is known: swap each chart
@@ -71,13 +86,20 @@ class BuildChartsPlugin(BasePlugin[BuildChartsConfig]):
 
         html, n_charts = MARKER.subn(replace, html)
         html = lab.fill(html, page.file.src_uri)   # lab markers: numbers and tables from the lab
+        html = keyboard_scrollable(html)    # wide tables and formulas: reachable by keyboard
         html, needs = self.live.page_content(
             html, page, lambda site_path: get_relative_url(f"{self.config.assets_dir}/{site_path}", page.url))
         if n_charts:
             needs += assets.CHART_ASSETS
         if HAS_MATH.search(html):
             needs += assets.MATH_ASSETS
-        self.pages_needing[page.file.src_uri] = list(dict.fromkeys(needs))
+        if HAS_QUIZ.search(html):
+            needs += assets.QUIZ_ASSETS
+        if notebooks.is_notebook(page):   # nbconvert's HTML: the book's charts and math go in differently
+            html, notebook_needs = notebooks.page_content(html, page.file.src_uri)
+            needs += notebook_needs
+        # Every page has an embed view (?embed=1, assets/embed.js); its script goes first.
+        self.pages_needing[page.file.src_uri] = list(dict.fromkeys(assets.EMBED_ASSETS + needs))
         return html
 
     def on_post_page(self, output, page, config):
@@ -85,12 +107,21 @@ class BuildChartsPlugin(BasePlugin[BuildChartsConfig]):
         # paint, and only into pages that use them.
         if not self.config.enabled:
             return output
-        output = self.live.post_page(output, page)
         needs = self.pages_needing.get(page.file.src_uri, [])
-        if not needs:
-            return output
 
         def href(site_path):
             return get_relative_url(f"{self.config.assets_dir}/{site_path}", page.url)
 
-        return output.replace("</head>", assets.head_tags(needs, href) + "</head>", 1)
+        if needs:
+            output = output.replace("</head>", assets.head_tags(needs, href) + "</head>", 1)
+        if notebooks.is_notebook(page):
+            output = notebooks.strip_foreign_scripts(output)
+        # Last, on the final HTML: the policy hashes the page's inline scripts (build_charts/csp.py).
+        output = csp.add_to_page(output, **self.live.csp_options(page))
+        return offline.allow_search_shim(output, self.offline_shim) if self.offline_shim else output
+
+    def on_post_template(self, output_content, template_name, config):
+        # 404.html is a theme template, not a page: it gets the same policy.
+        if not self.config.enabled or not template_name.endswith(".html"):
+            return output_content
+        return csp.add_to_page(output_content)

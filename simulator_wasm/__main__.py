@@ -1,4 +1,5 @@
-"""Command line: ``python -m simulator_wasm run [--kl-coef 0.1 ...] [--json]`` and ``... controls``.
+"""Command line: ``python -m simulator_wasm run [--kl-coef 0.1 ...] [--json]``, ``... controls`` and
+``... datasets --seed 0 --out DIR`` (the book's data sets, datasets.py).
 
 Every option is generated from ``controls.CONTROLS`` (name with '-' for '_', range, scale, default), so the CLI,
 the page URL and the JSON the browser sends cannot drift apart. A bad value exits with status 2 and the
@@ -30,7 +31,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="python -m simulator_wasm",
         description="Run the LLM-training simulator: real-scale scaling-law predictions plus a tiny numpy lab "
                     "that really trains pretrain -> SFT -> reward model -> PPO (+ DPO).")
-    sub = parser.add_subparsers(dest="command", required=True, metavar="{run,controls}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="{run,controls,datasets}")
     run = sub.add_parser("run", help="run the pipeline and print its results",
                          description="Run the full pipeline. Each option is a real-scale setting; the lab maps it "
                                      "to toy scale (see 'lab_settings' in the output).")
@@ -42,6 +43,11 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--json", action="store_true", help="print the full results as JSON instead of a summary")
     run.add_argument("--progress", action="store_true", help="report stage progress on stderr")
     sub.add_parser("controls", help="print the controls (names, ranges, defaults, units, scales) as JSON")
+    data = sub.add_parser("datasets", help="write the book's data sets (CSV and JSONL) into a folder",
+                          description="Regenerate the showcase Q&A, SFT and preference sets from a seed "
+                                      "(simulator_wasm/datasets.py); the same seed gives the same bytes.")
+    data.add_argument("--seed", type=int, default=0, help="seed of the lab run (the book uses 0)")
+    data.add_argument("--out", required=True, help="folder to write into (created if missing)")
     return parser
 
 
@@ -79,6 +85,16 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     if args.command == "controls":
         print(controls_json())
+        return 0
+    if args.command == "datasets":
+        from pathlib import Path
+
+        from .datasets import files
+        out = Path(args.out)
+        out.mkdir(parents=True, exist_ok=True)
+        for name, content in files(args.seed).items():
+            (out / name).write_bytes(content)
+            print(out / name)
         return 0
     try:
         config = PipelineConfig(**{c.name: getattr(args, c.name) for c in CONTROLS})

@@ -1,6 +1,7 @@
 """Helpers shared by the test suites: the repository root and a strict mkdocs build."""
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -15,3 +16,21 @@ def mkdocs_build(config: Path, site_dir: Path, cwd: Path | None = None) -> subpr
     return subprocess.run(
         [*MKDOCS, "build", "--strict", "--config-file", str(config), "--site-dir", str(site_dir)],
         cwd=cwd or config.parent, env=ENV, capture_output=True, text=True, timeout=600)
+
+
+def page_source(md: str) -> str:
+    """A page's Markdown with its `--8<--` includes of quizzes/ expanded (their lab markers render in the page)."""
+    text = (ROOT / "docs" / md).read_text()
+    return re.sub(r'^--8<-- "(quizzes/[^"]+)"$', lambda m: (ROOT / "docs" / m.group(1)).read_text(), text, flags=re.M)
+
+
+def chart_ids(text: str) -> list[str]:
+    """Chart markers (```chart fences, indented ones too) of a page source."""
+    return re.findall(r"^\s*```chart\n\s*(\S+)\n\s*```", text, flags=re.M)
+
+
+def lab_ids(text: str) -> list[str]:
+    """Lab markers of a page source: ```lab fences and inline `#!lab id`."""
+    block = re.findall(r"^\s*```lab\n\s*(\S+)\n\s*```", text, flags=re.M)
+    inline = re.findall(r"`#!lab ([^`]+)`", text)
+    return block + [i.strip() for i in inline]

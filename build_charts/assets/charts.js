@@ -21,14 +21,15 @@
 
   function draw(el) {
     var fig = JSON.parse(el.getAttribute("data-figure"));
-    var config = { responsive: true, displaylogo: false, modeBarButtonsToRemove: ["sendDataToCloud"] };
-    return Plotly.newPlot(el, fig.data, fig.layout, config).then(function () {
-      return Plotly.relayout(el, schemeLayout(el));
-    }).then(function () {
-      if (fig.frames) { return Plotly.addFrames(el, fig.frames); }
-    }).then(function () {
-      el.setAttribute("data-drawn", "true");
-    });
+    var config = { responsive: true, displaylogo: false, modeBarButtonsToRemove: ["sendDataToCloud", "sendChartToCloud"] };
+    // Frames (animations: Play/Pause buttons and animate sliders) go in with the figure. A frame carries trace
+    // data only, never layout, so playing it cannot undo the scheme colours set below.
+    return Plotly.newPlot(el, { data: fig.data, layout: fig.layout, frames: fig.frames || [], config: config })
+      .then(function () {
+        return Plotly.relayout(el, schemeLayout(el));
+      }).then(function () {
+        el.setAttribute("data-drawn", "true");
+      });
   }
 
   function drawAll() {

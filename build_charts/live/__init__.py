@@ -7,7 +7,8 @@ What the plugin's hooks call (plugin.py stays hooks only):
   and the page's scripts;
 - :meth:`LiveSimulator.page_content` (``on_page_content``): swap the marker for the controls, with
   the precomputed results and the URLs the worker needs in data attributes;
-- :meth:`LiveSimulator.post_page` (``on_post_page``): the simulator page's Content-Security-Policy.
+- :meth:`LiveSimulator.csp_options` (``on_post_page``): what the simulator page adds to the policy of
+  ``build_charts/csp.py``.
 
 ``sources.py`` decides where numpy comes from; ``archive.py`` packages simulator_wasm;
 ``page.py`` renders the HTML; ``series.py`` turns results into chart data (it also runs in the
@@ -106,8 +107,9 @@ class LiveSimulator:
         return (f"Live training runs in your browser: Python (Pyodide {self.core.version}) trains the lab "
                 f"in a background worker; numpy is {who}")
 
-    def post_page(self, output: str, page_obj) -> str:
+    def csp_options(self, page_obj) -> dict:
+        """What this page adds to the book's Content-Security-Policy (``build_charts/csp.py``):
+        the worker's allowances, and the opted-in package host if any; nothing on other pages."""
         if page_obj.file.src_uri not in self.pages:
-            return output
-        # The policy goes first in <head> so it covers every script and request after it.
-        return output.replace("<head>", "<head>" + page.csp(self.source.origin), 1)
+            return {}
+        return {"simulator": True, "package_origin": self.source.origin or ""}

@@ -164,11 +164,3 @@ def render(config: dict, precomputed: dict, definitions: dict, mapping=(), refer
         '</section></div>'
     )
 
-
-def csp(origin: str = "") -> str:
-    """The page's Content-Security-Policy: its own origin, plus the opted-in package host if any."""
-    extra = f" {origin}" if origin else ""
-    policy = (f"default-src 'self'; script-src 'self' 'unsafe-inline'{extra}; style-src 'self' 'unsafe-inline'; "
-              f"img-src 'self' data:; font-src 'self' data:; connect-src 'self'{extra}; worker-src 'self'; "
-              f"object-src 'none'; base-uri 'self'")
-    return f'<meta http-equiv="Content-Security-Policy" content="{policy}">'

@@ -1,5 +1,6 @@
 """Every page of the nav, opened in Chromium from the local server."""
 
+import json
 import re
 from pathlib import Path
 
@@ -24,11 +25,16 @@ def nav_pages() -> list[str]:
 
 
 def page_url(md: str) -> str:
-    return md.removesuffix(".md") + ".html"
+    """Site URL of a nav entry: chapters (.md) and lab notebooks (.ipynb) alike become .html."""
+    return re.sub(r"\.(md|ipynb)$", "", md) + ".html"
 
 
 def chart_markers(md: str) -> int:
-    """Chart markers in a page's source, skipping ones shown inside a longer code fence."""
+    """Chart markers in a page's source, skipping ones shown inside a longer code fence; for a lab notebook, its
+    stored Plotly outputs (build_charts/notebooks.py draws each as a book chart)."""
+    if md.endswith(".ipynb"):
+        cells = json.loads((ROOT / "docs" / md).read_text())["cells"]
+        return sum("application/vnd.plotly.v1+json" in o.get("data", {}) for c in cells for o in c.get("outputs", []))
     count, open_fence = 0, None
     for line in (ROOT / "docs" / md).read_text().splitlines():
         fence = re.match(r"^(`{3,})(\S*)\s*$", line)

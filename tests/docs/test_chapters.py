@@ -16,26 +16,13 @@ from build_charts import figures, lab, registry  # noqa: F401  (figures register
 from build_charts.figures import _runs, pretraining, sft
 from build_charts.render import figure_json
 from simulator_wasm.pretrain import PretrainConfig, make_corpus, run_pretrain
-from tests.support import ROOT
+from tests.support import chart_ids, lab_ids
+from tests.support import page_source as source
 
 PAGES = ("index.md", "pretraining.md", "sft.md", "notation.md")
 CHAPTER_CHARTS = ("pretraining-loss-curves", "pretraining-epochs", "pretraining-chinchilla-loss",
                   "pretraining-compute-optimal", "pretraining-repeated-epochs", "sft-heldout-accuracy",
                   "sft-training-loss")
-
-
-def source(md: str) -> str:
-    return (ROOT / "docs" / md).read_text()
-
-
-def chart_ids(text: str) -> list[str]:
-    return re.findall(r"^```chart\n(\S+)\n```", text, flags=re.M)
-
-
-def lab_ids(text: str) -> list[str]:
-    block = re.findall(r"^\s*```lab\n\s*(\S+)\n\s*```", text, flags=re.M)
-    inline = re.findall(r"`#!lab ([^`]+)`", text)
-    return block + [i.strip() for i in inline]
 
 
 # ------------------------------------------------------------------------------------------------ markers
@@ -156,7 +143,7 @@ def test_every_citation_resolves_to_a_reference_on_the_page(md):
 @pytest.mark.parametrize("md", ("pretraining.md", "sft.md"))
 def test_chapters_end_with_questions_discussion_and_key_concepts(md):
     text = source(md)
-    heads = re.findall(r"^## (.+)$", text, flags=re.M)
+    heads = [h for h in re.findall(r"^## (.+)$", text, flags=re.M) if h != "Self-check quiz"]   # appended last
     assert heads[-4:] == ["Study questions", "Discussion topics", "Key concepts", "References"]
     questions = text.count("???+ question")
     assert questions >= 5 and text.count('??? success "Answer"') == questions

@@ -20,7 +20,9 @@ torch = pytest.importorskip("torch", reason="torch is not installed: `pip instal
                                             "torch==2.13.0) to run the PyTorch snippets")
 
 SNIPPETS = ROOT / "docs" / "snippets"
-PAGES = {"pretraining_step.py": "pretraining.md", "sft_masked_loss.py": "sft.md"}
+PAGES = {"pretraining_step.py": "pretraining.md", "sft_masked_loss.py": "sft.md",
+         "bradley_terry_loss.py": "reward-modeling.md", "dpo_loss.py": "rlhf-ppo.md"}
+RL_PAGES = {"ppo_clipped_loss.py": "rlhf-ppo.md"}   # prints rewards per iteration, not a loss per step
 
 
 def load(name: str):
@@ -49,9 +51,18 @@ def test_snippet_runs_on_cpu(name, capsys):
     assert len(losses) == 5 and losses[-1] < losses[0], out
 
 
-@pytest.mark.parametrize("name", sorted(PAGES))
+def test_ppo_snippet_runs_on_cpu_and_its_toy_policy_learns(capsys):
+    torch.manual_seed(0)
+    runpy.run_path(str(SNIPPETS / "ppo_clipped_loss.py"), run_name="__main__")
+    out = capsys.readouterr().out
+    rewards = [float(m.group(1)) for m in re.finditer(r"^iteration \d+: reward (\d+\.\d+) per answer", out, re.M)]
+    assert len(rewards) == 5 and rewards[-1] > rewards[0], out
+
+
+@pytest.mark.parametrize("name", sorted(PAGES | RL_PAGES))
 def test_snippet_is_included_in_its_chapter(name):
-    assert f'--8<-- "snippets/{name}"' in (ROOT / "docs" / PAGES[name]).read_text()
+    pages = PAGES | RL_PAGES
+    assert f'--8<-- "snippets/{name}"' in (ROOT / "docs" / pages[name]).read_text()
 
 
 def shifted(lab_logits: np.ndarray) -> "torch.Tensor":
@@ -87,3 +98,89 @@ def test_sft_snippet_loss_equals_the_lab_masked_loss(lab_model):
                             tokens.shape[1])
     loss = snippet.sft_loss(shifted(logits), tokens, m.double())
     assert loss.item() == pytest.approx(lab_loss, rel=1e-10)
+
+
+# ------------------------------------------------------------------ reward model, PPO and DPO: same numbers as the lab
+def t64(x) -> "torch.Tensor":
+    return torch.tensor(np.asarray(x), dtype=torch.float64)
+
+
+def test_bradley_terry_snippet_equals_the_lab_rm_loss_and_gradient():
+    from simulator_wasm.reward_model import bt_loss, bt_loss_backward
+    rng = np.random.default_rng(0)
+    phi_c, phi_r, w = rng.normal(size=(40, 6)), rng.normal(size=(40, 6)), rng.normal(size=6)
+    lab_loss, margins = bt_loss(w, phi_c - phi_r, 0.0)                # the lab's RM: r = w · φ, no weight decay
+    snippet = load("bradley_terry_loss.py")
+    w_t = t64(w).requires_grad_()
+    loss = snippet.bradley_terry_loss(t64(phi_c) @ w_t, t64(phi_r) @ w_t)
+    loss.backward()
+    assert loss.item() == pytest.approx(lab_loss, rel=1e-12)
+    np.testing.assert_allclose(w_t.grad.numpy(), bt_loss_backward(w, phi_c - phi_r, margins, 0.0), rtol=1e-10)
+    acc = snippet.preference_accuracy(t64(phi_c @ w), t64(phi_r @ w)).item()
+    assert acc == pytest.approx(np.mean(margins > 0))
+
+
+def _rollout(rng, B=5, N=7):
+    """Random per-token arrays and a prefix mask (answers of 1..N tokens), as run_ppo lays them out."""
+    lengths = rng.integers(1, N + 1, size=B)
+    mask = np.arange(N)[None, :] < lengths[:, None]
+    return {"mask": mask, "lengths": lengths, "logp": np.where(mask, -rng.random((B, N)) * 3, 0.0),
+            "ref_logp": np.where(mask, -rng.random((B, N)) * 3, 0.0),
+            "values": np.where(mask, rng.normal(size=(B, N)), 0.0),
+            "scores": rng.normal(size=B)}
+
+
+def test_ppo_snippet_rewards_and_gae_equal_the_lab():
+    from simulator_wasm import ppo
+    snippet = load("ppo_clipped_loss.py")
+    r = _rollout(np.random.default_rng(1))
+    kl_coef, gamma, lam = 0.05, 1.0, 0.95
+    # run_ppo step 3, as written there: r_t = −β (log π_old − log π_SFT), plus the RM score on the last token
+    kl_tokens = np.where(r["mask"], r["logp"] - r["ref_logp"], 0.0)
+    lab_rewards = -kl_coef * kl_tokens
+    lab_rewards[np.arange(len(r["scores"])), r["lengths"] - 1] += r["scores"]
+    rewards = snippet.kl_penalised_rewards(t64(r["scores"]), t64(r["logp"]), t64(r["ref_logp"]),
+                                           t64(r["mask"].astype(float)), kl_coef)
+    np.testing.assert_allclose(rewards.numpy(), lab_rewards, rtol=1e-12, atol=1e-15)
+    lab_adv, lab_ret = ppo.gae(lab_rewards, r["values"], r["mask"], gamma, lam)
+    adv, ret = snippet.gae(rewards, t64(r["values"]), t64(r["mask"].astype(float)), gamma, lam)
+    np.testing.assert_allclose(adv.numpy(), lab_adv, rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(ret.numpy(), lab_ret, rtol=1e-12, atol=1e-15)
+
+
+def test_ppo_snippet_clipped_and_value_losses_equal_the_lab():
+    from simulator_wasm import ppo
+    snippet = load("ppo_clipped_loss.py")
+    rng = np.random.default_rng(2)
+    R = 200
+    old_logp = -rng.random(R) * 3
+    logp = old_logp + rng.normal(scale=0.3, size=R)                  # ratios well outside 1 ± 0.2 for some rows
+    advantages = rng.normal(size=R)
+    lab_loss, lab_clipfrac, cache = ppo.clipped_surrogate(logp, old_logp, advantages, 0.2)
+    assert 0 < lab_clipfrac < 1, "the inputs must exercise both branches of the clip"
+    logp_t = t64(logp).requires_grad_()
+    loss, clipfrac = snippet.ppo_clipped_loss(logp_t, t64(old_logp), t64(advantages), 0.2)
+    loss.backward()
+    assert loss.item() == pytest.approx(lab_loss, rel=1e-12)
+    assert clipfrac.item() == pytest.approx(lab_clipfrac)
+    np.testing.assert_allclose(logp_t.grad.numpy(), ppo.clipped_surrogate_backward(cache), rtol=1e-10, atol=1e-15)
+    values, old_values, returns = rng.normal(size=R), rng.normal(size=R), rng.normal(size=R)
+    lab_vf, _ = ppo.value_loss(values, old_values, returns, 0.2)
+    assert snippet.value_loss(t64(values), t64(old_values), t64(returns), 0.2).item() == pytest.approx(lab_vf,
+                                                                                                    rel=1e-12)
+
+
+def test_dpo_snippet_equals_the_lab_dpo_loss_and_gradient():
+    from simulator_wasm import dpo
+    snippet = load("dpo_loss.py")
+    rng = np.random.default_rng(3)
+    c, r, rc, rr = (-rng.random(30) * 20 for _ in range(4))
+    lab_loss, margins, cache = dpo.dpo_loss(c, r, rc, rr, 0.1)
+    c_t, r_t = t64(c).requires_grad_(), t64(r).requires_grad_()
+    loss, chosen_rewards, rejected_rewards = snippet.dpo_loss(c_t, r_t, t64(rc), t64(rr), beta=0.1)
+    loss.backward()
+    assert loss.item() == pytest.approx(lab_loss, rel=1e-12)
+    np.testing.assert_allclose((chosen_rewards - rejected_rewards).numpy(), margins, rtol=1e-12)
+    d_chosen, d_rejected = dpo.dpo_loss_backward(cache)
+    np.testing.assert_allclose(c_t.grad.numpy(), d_chosen, rtol=1e-10)
+    np.testing.assert_allclose(r_t.grad.numpy(), d_rejected, rtol=1e-10)

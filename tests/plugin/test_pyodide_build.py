@@ -53,12 +53,12 @@ def fake_node_modules(tmp_path: Path, wheel_bytes: bytes = b"not really numpy") 
     """node_modules whose pyodide lock names one small fake numpy wheel (returned next to it)."""
     nm = tmp_path / "node_modules"
     (nm / "pyodide").mkdir(parents=True)
-    for pkg in ("katex", "plotly.js-cartesian-dist-min"):
+    for pkg in ("katex", "plotly.js-cartesian-dist-min", "iframe-worker"):
         (nm / pkg).symlink_to(NODE_MODULES / pkg)
     for name in sources.CORE_FILES:
         if name != "pyodide-lock.json":
             (nm / "pyodide" / name).symlink_to(NODE_MODULES / "pyodide" / name)
-    (nm / "pyodide/package.json").write_text(json.dumps({"name": "pyodide", "version": "314.0.1"}))
+    (nm / "pyodide/package.json").write_text(json.dumps({"name": "pyodide", "version": "314.0.1", "license": "MPL-2.0"}))
     lock = {"info": {"abi_version": "2026_0"}, "packages": {"numpy": {
         "name": "numpy", "version": "9.9.9", "file_name": FAKE_WHEEL, "depends": [],
         "sha256": hashlib.sha256(wheel_bytes).hexdigest()}}}
@@ -267,7 +267,7 @@ def test_without_numpy_the_page_says_so_and_ships_no_wheel(tmp_path, empty_dir):
     assert "https://" not in re.search(r'Content-Security-Policy" content="([^"]*)"', text).group(1)
     # Only the simulator page loads the simulator (and the chart library).
     index = (site / "index.html").read_text()
-    assert "simulator.js" not in index and "Content-Security-Policy" not in index and "plotly" not in index
+    assert "simulator.js" not in index and "plotly" not in index and "wasm-unsafe-eval" not in index
     assert 'src="../assets/vendor/simulator/simulator.js"' in text
 
 

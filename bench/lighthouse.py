@@ -1,0 +1,88 @@
+"""Lighthouse 12.2.3 (bench/package.json) on the chapter pages, with Debian's chromium and Lighthouse's default
+mobile preset (simulated slow 4G and a 4× slower CPU), against the gzip-serving local host of serve.py.
+
+    .venv/bin/python bench/lighthouse.py [--site site] [--runs 1] [--pages pretraining.md ...]
+
+Targets (issue 8): accessibility, best practices and SEO ≥ 95; performance ≥ 90 on the chapter pages. Scores are
+0–100, the median over --runs. Lighthouse's CPU throttling multiplies the machine's own speed: on a busy 2-core
+machine performance scores come out lower than on a reader's laptop (the report records the load average).
+"""
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+from serve import serve  # noqa: E402
+
+LIGHTHOUSE = HERE / "node_modules" / ".bin" / "lighthouse"
+CHAPTERS = ("index.md", "pretraining.md", "sft.md", "reward-modeling.md", "rlhf-ppo.md", "pharma-applications.md",
+            "challenges.md")
+CATEGORIES = ("performance", "accessibility", "best-practices", "seo")
+TARGETS = {"performance": 90, "accessibility": 95, "best-practices": 95, "seo": 95}
+CHROME_FLAGS = ("--headless --no-sandbox --disable-gpu --disable-quic --no-first-run --disable-background-networking "
+                "--disable-component-update --disable-sync")
+METRICS = ("first-contentful-paint", "largest-contentful-paint", "total-blocking-time", "cumulative-layout-shift",
+           "speed-index")
+
+
+def run_once(url: str) -> dict:
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "lh.json"
+        subprocess.run([str(LIGHTHOUSE), url, "--quiet", "--output=json", f"--output-path={out}",
+                        f"--only-categories={','.join(CATEGORIES)}", f"--chrome-flags={CHROME_FLAGS}"],
+                       env={**os.environ, "CHROME_PATH": "/usr/bin/chromium"}, check=True, timeout=900)
+        data = json.loads(out.read_text())
+    failing = sorted(k for k, a in data["audits"].items()
+                     if a.get("score") is not None and a["score"] < 0.9 and a.get("scoreDisplayMode") == "binary")
+    return {"scores": {c: round(100 * data["categories"][c]["score"]) for c in CATEGORIES},
+            "metrics": {m: data["audits"][m]["displayValue"] for m in METRICS},
+            "failing_binary_audits": failing}
+
+
+def measure(site: Path, pages=CHAPTERS, runs: int = 1) -> dict:
+    if not LIGHTHOUSE.is_file():
+        return {"skipped": f"{LIGHTHOUSE} is missing: `npm ci --prefix bench` (make bench runs it)"}
+    out = {}
+    with serve(site) as base:
+        for md in pages:
+            results = [run_once(base + md.removesuffix(".md") + ".html") for _ in range(runs)]
+            scores = {c: statistics.median(r["scores"][c] for r in results) for c in CATEGORIES}
+            out[md] = {"scores": scores, "metrics": results[-1]["metrics"],
+                       "failing_binary_audits": results[-1]["failing_binary_audits"],
+                       "within_target": all(scores[c] >= TARGETS[c] for c in CATEGORIES)}
+    return {"runs": runs, "preset": "mobile (Lighthouse default)", "targets": TARGETS,
+            "load_average": os.getloadavg(), "pages": out}
+
+
+def markdown(report: dict) -> str:
+    if "skipped" in report:
+        return f"Skipped: {report['skipped']}\n"
+    lines = ["| page | performance | accessibility | best practices | SEO | TBT | LCP | failing audits |",
+             "|---|---:|---:|---:|---:|---:|---:|---|"]
+    for md, r in report["pages"].items():
+        s = r["scores"]
+        lines.append(f"| {md} | {s['performance']:g} | {s['accessibility']:g} | {s['best-practices']:g} | "
+                     f"{s['seo']:g} | {r['metrics']['total-blocking-time']} | {r['metrics']['largest-contentful-paint']}"
+                     f" | {', '.join(r['failing_binary_audits']) or '–'} |")
+    la = ", ".join(f"{x:.1f}" for x in report["load_average"])
+    lines.append(f"\nTargets: {report['targets']}; {report['runs']} run(s) per page, {report['preset']}; "
+                 f"load average at the end {la}.")
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--site", type=Path, default=HERE.parent / "site")
+    parser.add_argument("--runs", type=int, default=1)
+    parser.add_argument("--pages", nargs="*", default=list(CHAPTERS))
+    args = parser.parse_args()
+    result = measure(args.site, args.pages, args.runs)
+    print(markdown(result))

@@ -1,0 +1,98 @@
+"""axe-core (npm, test-only) on every page of the nav, in the light and the dark scheme: no WCAG 2.1 A/AA violation.
+
+axe is evaluated through Playwright (DevTools), not added as a <script>: the page's
+Content-Security-Policy would rightly refuse an inline script it has no hash for.
+"""
+
+import json
+
+import pytest
+
+from tests.browser.test_pages import nav_pages, page_url
+from tests.support import ROOT
+
+AXE = ROOT / "node_modules/axe-core/axe.min.js"
+TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+
+
+def open_in_scheme(browser, url: str, scheme: str):
+    context = browser.new_context()
+    # Material remembers the scheme in localStorage (as in test_pages.py).
+    context.add_init_script(
+        "localStorage.setItem('/.__palette', JSON.stringify({index: %d, color: {scheme: '%s'}}))"
+        % (0 if scheme == "default" else 1, scheme))
+    page = context.new_page()
+    page.goto(url, wait_until="load")
+    assert page.evaluate("document.body.getAttribute('data-md-color-scheme')") == scheme
+    # Audit the page as readers see it: charts drawn, formulas typeset.
+    page.wait_for_function("() => [...document.querySelectorAll('.bc-plot')].every(e => e.dataset.drawn)",
+                           timeout=30_000)
+    page.wait_for_function("() => [...document.querySelectorAll('.arithmatex')].every(e => e.querySelector('.katex'))",
+                           timeout=30_000)
+    return context, page
+
+
+def violations(page) -> list[dict]:
+    if not AXE.is_file():
+        pytest.fail(f"{AXE} is missing: run `npm ci` (axe-core is a devDependency in package.json)")
+    page.evaluate(AXE.read_text())
+    return page.evaluate("""tags => axe.run(document, {runOnly: {type: 'tag', values: tags},
+                                                       resultTypes: ['violations']})
+        .then(r => r.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,
+                                           nodes: v.nodes.map(n => ({target: n.target.join(' '),
+                                                                     summary: n.failureSummary}))})))""", TAGS)
+
+
+def report(found: list[dict]) -> str:
+    lines = []
+    for v in found:
+        lines.append(f"- {v['id']} ({v['impact']}): {v['help']} — {len(v['nodes'])} node(s)")
+        lines += [f"    {n['target']}: {n['summary'].splitlines()[-1].strip() if n['summary'] else ''}"
+                  for n in v["nodes"][:8]]
+    return "\n".join(lines)
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("scheme", ["default", "slate"])
+@pytest.mark.parametrize("md", nav_pages())
+def test_no_wcag21_aa_violations(browser, site_url, md, scheme):
+    context, page = open_in_scheme(browser, site_url + page_url(md), scheme)
+    found = violations(page)
+    context.close()
+    assert not found, f"{md} ({scheme}): axe found {len(found)} WCAG 2.1 A/AA violation(s):\n{report(found)}"
+
+
+@pytest.mark.browser
+def test_the_audit_catches_a_violation(browser, site_url):
+    """The set-up must be able to fail: an image without a text alternative is reported."""
+    context, page = open_in_scheme(browser, site_url + "index.html", "default")
+    page.evaluate("""() => { const img = document.createElement('img');
+        img.src = 'data:image/gif;base64,R0lGODlhAQABAAAAACw='; document.querySelector('article').append(img); }""")
+    ids = [v["id"] for v in violations(page)]
+    context.close()
+    assert "image-alt" in ids, json.dumps(ids)
+
+
+# ------------------------------------------------------------- charts: colour never the only difference
+# (no browser: the figures as build_charts/render.py ships them)
+def test_no_two_visible_series_of_a_panel_differ_by_colour_alone():
+    from build_charts import figures, registry  # noqa: F401  (figures registers every chart)
+    from build_charts.render import figure_dict
+
+    def look(t):   # everything but colour that a reader can tell series apart by
+        marker, line = t.get("marker", {}), t.get("line", {})
+        mode = t.get("mode", "lines+markers")
+        return (t.get("type", "scatter"), line.get("dash", "solid") if "lines" in mode else None,
+                marker.get("symbol", "circle") if "markers" in mode else None,
+                (marker.get("pattern") or {}).get("shape", ""), t.get("fill"))
+
+    clashes = []
+    for chart_id in registry.known_ids():
+        panels = {}
+        for t in figure_dict(registry.build(chart_id))["data"]:
+            if t.get("visible", True) is True and t.get("type", "scatter") in ("scatter", "bar"):
+                panels.setdefault((t.get("xaxis", "x"), t.get("yaxis", "y")), []).append((look(t), t.get("name")))
+        for traces in panels.values():
+            looks = [lk for lk, _ in traces]
+            clashes += [(chart_id, name, lk) for lk, name in traces if looks.count(lk) > 1]
+    assert not clashes, f"series told apart by colour alone: {clashes}"
