@@ -21,7 +21,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, QuietHandler  # noqa: E402
+from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
+from tests.support import QuietHandler  # noqa: E402
 
 # With the PPO chart on screen (as when a reader watches it), move the β slider between grid values
 # (so every move shows another precomputed run; moves within a grid cell cost ~1 ms): "sync" is the

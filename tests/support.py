@@ -1,9 +1,13 @@
-"""Helpers shared by the test suites: the repository root and a strict mkdocs build."""
+"""Helpers shared by the test suites: the repository root, a strict mkdocs build, page sources, a local server."""
 
+import contextlib
+import functools
+import http.server
 import os
 import re
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -34,3 +38,20 @@ def lab_ids(text: str) -> list[str]:
     block = re.findall(r"^\s*```lab\n\s*(\S+)\n\s*```", text, flags=re.M)
     inline = re.findall(r"`#!lab ([^`]+)`", text)
     return block + [i.strip() for i in inline]
+
+
+class QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+@contextlib.contextmanager
+def serve(directory):
+    """Serve ``directory`` on a free local port for the duration of the block; yields the base URL."""
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0),
+                                             functools.partial(QuietHandler, directory=str(directory)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/"
+    finally:
+        server.shutdown()

@@ -3,16 +3,12 @@ another origin (as in a course site or an LMS) shows without the site's header, 
 footer, tells its parent how tall it is, and keeps the embed view when the reader follows a link.
 """
 
-import contextlib
-import functools
-import http.server
 import re
-import threading
 
 import pytest
 
-from tests.browser.conftest import QuietHandler
 from tests.browser.test_pages import nav_pages
+from tests.support import serve
 
 CHROME = ".md-header, .md-sidebar--primary, .md-sidebar--secondary, .md-footer, [data-md-component=palette]"
 
@@ -31,17 +27,6 @@ PARENT = """<!doctype html><html lang="en"><head><meta charset="utf-8"><title>co
   });
 </script></body></html>
 """
-
-
-@contextlib.contextmanager
-def serve(directory):
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0),
-                                             functools.partial(QuietHandler, directory=str(directory)))
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/"
-    finally:
-        server.shutdown()
 
 
 @pytest.fixture

@@ -6,18 +6,15 @@ The site served is `site/` (built by `make book`, or by the `built_site` fixture
 environment variable BOOK_SITE_DIR, so a site built elsewhere can be checked without rebuilding `site/`.
 """
 
-import functools
-import http.server
 import os
 import re
-import threading
 from pathlib import Path
 
 import nbformat
 import pytest
 
 from build_charts.notebooks import lab_notebooks
-from tests.browser.conftest import QuietHandler
+from tests.support import serve
 
 PLOTLY_MIME = "application/vnd.plotly.v1+json"
 
@@ -28,11 +25,8 @@ def lab_site_url(request):
     site = Path(folder) if folder else request.getfixturevalue("built_site")
     if not (site / "labs").is_dir():
         pytest.fail(f"{site} has no labs/ folder: build the site with the lab notebooks first")
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0),
-                                             functools.partial(QuietHandler, directory=str(site)))
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/"
-    server.shutdown()
+    with serve(site) as url:
+        yield url
 
 
 def expected_charts(path: Path) -> int:

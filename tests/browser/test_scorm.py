@@ -7,12 +7,8 @@ reads back what the runtime received. The packages come from ``python -m build_c
 the code ``make scorm`` runs, applied to the built site.
 """
 
-import contextlib
-import functools
-import http.server
 import re
 import shutil
-import threading
 import zipfile
 from pathlib import Path
 
@@ -20,8 +16,7 @@ import pytest
 
 from build_charts import scorm
 from tests.docs.test_quizzes import load
-from tests.browser.conftest import QuietHandler
-from tests.support import ROOT
+from tests.support import ROOT, serve
 
 SCORM_AGAIN = ROOT / "node_modules" / "scorm-again" / "dist" / "scorm12.min.js"
 
@@ -40,17 +35,6 @@ HARNESS = """<!doctype html>
 <body><iframe id="sco" title="chapter" src="pkg/%s/index.html" style="width:1000px;height:800px"></iframe>
 </body></html>
 """
-
-
-@contextlib.contextmanager
-def serve(directory: Path):
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0),
-                                             functools.partial(QuietHandler, directory=str(directory)))
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/"
-    finally:
-        server.shutdown()
 
 
 @pytest.fixture(scope="module")

@@ -7,25 +7,20 @@ rebuilt with PYODIDE_PACKAGES_DIR pointing at an empty directory: no numpy, so t
 why and show the precomputed results, with no request to another origin.
 """
 
-import functools
 import html
-import http.server
 import json
 import math
 import re
 import subprocess
 import sys
-import threading
 from urllib.parse import parse_qs, urlsplit
-from contextlib import contextmanager
 
 import pytest
 
 from build_charts.live import archive
 from build_charts.live.series import series
 from simulator_wasm.controls import CONTROLS
-from tests.browser.conftest import QuietHandler
-from tests.support import ENV, MKDOCS, ROOT
+from tests.support import ENV, MKDOCS, ROOT, serve
 
 pytestmark = pytest.mark.browser
 
@@ -37,17 +32,6 @@ DEFAULTS = {c.name: c.default for c in CONTROLS}
 OFFICIAL = "https://pyodide-packages.test/"   # stands in for the official distribution (served by the test)
 BOOT_TIMEOUT = 90_000   # ms; Pyodide boots in ~3 s idle, much slower on a loaded 2-core machine
 RUN_TIMEOUT = 180_000
-
-
-@contextmanager
-def serve(directory):
-    handler = functools.partial(QuietHandler, directory=str(directory))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/"
-    finally:
-        server.shutdown()
 
 
 def page_config(site) -> dict:

@@ -5,32 +5,16 @@ it into ``site_url``), here http://127.0.0.1:PORT/book/, and served under /book/
 the server's root: a URL that escapes the sub-path fails with a 404.
 """
 
-import contextlib
-import functools
-import http.server
 import json
 import os
 import re
 import subprocess
-import threading
 import xml.etree.ElementTree as ET
 
 import pytest
 
-from tests.browser.conftest import QuietHandler
 from tests.browser.test_pages import nav_pages
-from tests.support import MKDOCS, ROOT
-
-
-@contextlib.contextmanager
-def serve(directory):
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0),
-                                             functools.partial(QuietHandler, directory=str(directory)))
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/"
-    finally:
-        server.shutdown()
+from tests.support import MKDOCS, ROOT, serve
 
 
 @pytest.fixture(scope="module")

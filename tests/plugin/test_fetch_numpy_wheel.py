@@ -1,39 +1,20 @@
 """tools/fetch_numpy_wheel.py, the GitHub Pages workflow's download of numpy for Pyodide, tested
 up to the network boundary: a local HTTP server plays the Pyodide distribution host."""
 
-import contextlib
-import functools
 import hashlib
-import http.server
 import json
 import re
 import subprocess
 import sys
-import threading
 
 import pytest
 
 from build_charts.live import sources
-from tests.support import ROOT
+from tests.support import ROOT, serve
 
 SCRIPT = ROOT / "tools" / "fetch_numpy_wheel.py"
 WHEEL = "numpy-2.4.3-cp314-cp314-pyemscripten_2026_0_wasm32.whl"
 GOOD = b"the wheel the lock names"
-
-
-class Quiet(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, *args):
-        pass
-
-
-@contextlib.contextmanager
-def host(directory):
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(directory)))
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/"
-    finally:
-        server.shutdown()
 
 
 @pytest.fixture
@@ -57,7 +38,7 @@ def run(lock, dest, base_url):
 def test_a_wheel_with_the_locks_sha256_is_kept(setup):
     tmp, lock, served = setup
     (served / WHEEL).write_bytes(GOOD)
-    with host(tmp / "host") as url:
+    with serve(tmp / "host") as url:
         result = run(lock, tmp / "packages", url + "v{version}/full/")
     assert result.returncode == 0, result.stderr
     assert (tmp / "packages" / WHEEL).read_bytes() == GOOD
@@ -70,7 +51,7 @@ def test_a_wheel_with_the_locks_sha256_is_kept(setup):
 def test_a_wheel_with_another_sha256_is_rejected_and_not_kept(setup):
     tmp, lock, served = setup
     (served / WHEEL).write_bytes(b"a wheel built for another Pyodide release")
-    with host(tmp / "host") as url:
+    with serve(tmp / "host") as url:
         result = run(lock, tmp / "packages", url + "v{version}/full/")
     assert result.returncode == 1
     expected = hashlib.sha256(GOOD).hexdigest()
@@ -82,7 +63,7 @@ def test_a_wheel_with_another_sha256_is_rejected_and_not_kept(setup):
 
 def test_a_missing_wheel_is_a_clear_error(setup):
     tmp, lock, served = setup
-    with host(tmp / "host") as url:
+    with serve(tmp / "host") as url:
         result = run(lock, tmp / "packages", url + "v{version}/full/")
     assert result.returncode == 1
     assert f"could not download {url}v314.0.1/full/{WHEEL}" in result.stderr and "404" in result.stderr
