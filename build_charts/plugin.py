@@ -39,10 +39,11 @@ class BuildChartsPlugin(BasePlugin[BuildChartsConfig]):
         self.node_modules = (root / self.config.assets_node_modules).resolve()
         self.pages_needing: dict[str, list[assets.Asset]] = {}
         self.live = live.LiveSimulator(self.config, root, self.node_modules)
-        # Material's offline plugin (OFFLINE=true): its file:// search worker needs one more script hash.
-        material_offline = config.plugins.get("material/offline")
+        # The iframe-worker shim (extra.polyfills) runs search on file://, in the offline zip and in any built
+        # site opened from disk: the inline script it writes needs its hash in every page's policy.
+        shim_listed = any("iframe-worker" in str(p) for p in config.extra.get("polyfills", []))
         self.offline_shim = ((self.node_modules / "iframe-worker/shim/index.js").read_text()
-                             if material_offline and material_offline.config.enabled else None)
+                             if shim_listed else None)
         notebooks.place_cache(config, root)   # mkdocs-jupyter's cache beside mkdocs.yml, like ours
 
     def on_files(self, files, config):
@@ -124,4 +125,5 @@ class BuildChartsPlugin(BasePlugin[BuildChartsConfig]):
         # 404.html is a theme template, not a page: it gets the same policy.
         if not self.config.enabled or not template_name.endswith(".html"):
             return output_content
-        return csp.add_to_page(output_content)
+        output = csp.add_to_page(output_content)
+        return offline.allow_search_shim(output, self.offline_shim) if self.offline_shim else output

@@ -4,8 +4,20 @@ import re
 
 import pytest
 
-from build_charts import csp
+import json
+
+from build_charts import csp, offline
 from tests.browser.test_pages import nav_pages, page_url
+from tests.support import ROOT
+
+SHIM = (ROOT / "node_modules/iframe-worker/shim/index.js").read_text()
+
+
+def shim_hash(text: str) -> list[str]:
+    """The hash of the script the iframe-worker shim writes on file:// for this page's search worker."""
+    config = offline.SEARCH_URL.search(text)
+    worker = json.loads(config.group(1)).get("search") if config else None
+    return [offline.shim_script_hash(SHIM, worker)] if worker else []
 
 # Recorded from the first script the page runs (Playwright's init script is not subject to the policy).
 LISTEN = """window.__csp = [];
@@ -31,8 +43,10 @@ def test_every_page_has_one_policy_first_in_head_with_hashes_of_its_own_inline_s
         d = directives(policies[0])
         assert d["default-src"] == ["'self'"] and d["object-src"] == ["'none'"]
         assert "'unsafe-inline'" not in d["script-src"] and "'unsafe-eval'" not in d["script-src"]
-        # The hashes are exactly those of the page's inline scripts (the policy text itself holds no script).
-        assert [s for s in d["script-src"] if s.startswith("'sha256-")] == csp.inline_script_hashes(text)
+        # The hashes are exactly those of the page's inline scripts, and of the one the search shim writes when
+        # the page is opened from disk (the policy text itself holds no script).
+        assert sorted(s for s in d["script-src"] if s.startswith("'sha256-")) == \
+            sorted(csp.inline_script_hashes(text) + shim_hash(text))
         assert d["style-src"] == ["'self'", "'unsafe-inline'"]
         assert d["img-src"] == ["'self'", "data:"] and d["font-src"] == ["'self'", "data:"]
         simulator = path.name == "simulator.html"
