@@ -135,7 +135,7 @@ def open_simulator(browser, site_url):
     page.errors = []
     page.on("pageerror", lambda e: page.errors.append(str(e)))
     page.goto(site_url + "simulator.html")
-    page.wait_for_function("document.querySelector('.bc-simulator').dataset.mode === 'live'", timeout=30_000)
+    page.wait_for_function("() => document.querySelector('.bc-simulator').dataset.mode === 'live'", timeout=30_000)
     return context, page
 
 
@@ -171,7 +171,8 @@ def test_simulator_settings_changed_and_run_started_with_the_keyboard(browser, s
     # Cancel, also from the keyboard: it is the next control after Run.
     tab_to(page, "sim-cancel")
     page.keyboard.press("Enter")
-    page.wait_for_function("(document.querySelector('.bc-simulator').dataset.lastEvent || '').includes('cancelled')",
+    page.wait_for_function("() => (document.querySelector('.bc-simulator').dataset.lastEvent || '')"
+                           ".includes('cancelled')",
                            timeout=10_000)
     assert page.evaluate("bookSimulator.state.running") is None
     # Shift+Tab walks back to the controls: nothing traps the focus.
