@@ -3,7 +3,8 @@
 Everything comes from npm through package-lock.json (vendored libraries) or
 from this package (our two small scripts), and is copied into the site at
 build time. Nothing is loaded from another origin. Each page gets only what it
-uses: Plotly on pages with charts, KaTeX on pages with math.
+uses: Plotly on pages with charts (fetched by charts.js as the first chart
+nears the screen), KaTeX's stylesheet on pages with math.
 """
 
 from dataclasses import dataclass
@@ -16,6 +17,7 @@ HERE = Path(__file__).parent / "assets"
 class Asset:
     site_path: str  # where it lands, relative to assets_dir
     source: str     # "npm:<path under node_modules>" or "plugin:<file in build_charts/assets>"
+    in_head: bool = True   # False: copied into the site, but loaded by a script when needed
 
 
 # On every page: the embed view for iframes and LMS packages (?embed=1; embed.js says how).
@@ -24,11 +26,17 @@ EMBED_ASSETS = [
     Asset("build-charts/embed.js", "plugin:embed.js"),
 ]
 CHART_ASSETS = [
-    Asset("plotly/plotly-cartesian.min.js", "npm:plotly.js-cartesian-dist-min/plotly-cartesian.min.js"),
+    # charts.js fetches Plotly when the first chart comes near the screen (≈1 MB: not on every page load).
+    Asset("plotly/plotly-cartesian.min.js", "npm:plotly.js-cartesian-dist-min/plotly-cartesian.min.js",
+          in_head=False),
     Asset("build-charts/charts.js", "plugin:charts.js"),
 ]
+# Formulas are typeset at build time (build_charts/math.py): a page needs only KaTeX's stylesheet and fonts.
 MATH_ASSETS = [
     Asset("katex/katex.min.css", "npm:katex/dist/katex.min.css"),
+]
+# Lab notebooks: mkdocs-jupyter leaves their math as $…$ text, typeset in the browser by math.js.
+NOTEBOOK_MATH_ASSETS = MATH_ASSETS + [
     Asset("katex/katex.min.js", "npm:katex/dist/katex.min.js"),
     Asset("katex/contrib/auto-render.min.js", "npm:katex/dist/contrib/auto-render.min.js"),
     Asset("build-charts/math.js", "plugin:math.js"),
@@ -61,6 +69,8 @@ def head_tags(assets: list[Asset], href) -> str:
     """<link>/<script defer> tags for ``assets``; ``href`` maps a site path to a page-relative URL."""
     tags = []
     for a in assets:
+        if not a.in_head:
+            continue
         if a.site_path.endswith(".css"):
             tags.append(f'<link rel="stylesheet" href="{href(a.site_path)}">')
         elif a.site_path.endswith(".js"):

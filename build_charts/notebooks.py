@@ -109,7 +109,7 @@ def page_content(html: str, src_uri: str) -> tuple[str, list[assets.Asset]]:
         html = CHART_STYLE + html
         needs += assets.CHART_ASSETS
     if any("$" in cell for cell in MARKDOWN_CELL.findall(html)):
-        needs += assets.MATH_ASSETS
+        needs += assets.NOTEBOOK_MATH_ASSETS
     return html, needs
 
 

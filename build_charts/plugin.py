@@ -12,7 +12,7 @@ from mkdocs.plugins import BasePlugin, get_plugin_logger
 from mkdocs.structure.files import File
 from mkdocs.utils import get_relative_url
 
-from . import assets, csp, datasets, lab, live, registry   # datasets: data downloads + data card lab texts
+from . import assets, csp, datasets, lab, live, math, registry   # datasets: data downloads + data card lab texts
 from . import notebooks   # the lab notebooks that mkdocs-jupyter renders (docs/labs/*.ipynb)
 from . import offline     # `make offline`: the zip read from file://
 from . import notices     # THIRD-PARTY-NOTICES.txt: licences of the code the site ships
@@ -45,13 +45,16 @@ class BuildChartsPlugin(BasePlugin[BuildChartsConfig]):
         self.offline_shim = ((self.node_modules / "iframe-worker/shim/index.js").read_text()
                              if shim_listed else None)
         notebooks.place_cache(config, root)   # mkdocs-jupyter's cache beside mkdocs.yml, like ours
+        cache_dir = self.config.live_cache_dir
+        self.typesetter = math.Typesetter(self.node_modules, (root / cache_dir / "katex.json") if cache_dir else None)
 
     def on_files(self, files, config):
         # Add the vendored files here so MkDocs copies them like any other
         # static file (and `mkdocs serve` serves them).
         if not self.config.enabled:
             return files
-        wanted = assets.EMBED_ASSETS + assets.CHART_ASSETS + assets.MATH_ASSETS + assets.katex_fonts(self.node_modules)
+        wanted = assets.EMBED_ASSETS + assets.CHART_ASSETS + assets.NOTEBOOK_MATH_ASSETS
+        wanted += assets.katex_fonts(self.node_modules)
         wanted += assets.QUIZ_ASSETS + assets.POLYFILL_ASSETS
         for asset in wanted:
             source = assets.resolve(asset, self.node_modules)
@@ -87,12 +90,14 @@ class BuildChartsPlugin(BasePlugin[BuildChartsConfig]):
 
         html, n_charts = MARKER.subn(replace, html)
         html = lab.fill(html, page.file.src_uri)   # lab markers: numbers and tables from the lab
+        has_math = bool(HAS_MATH.search(html))
+        html = self.typesetter.page(html, page.file.src_uri)   # formulas arrive typeset (build_charts/math.py)
         html = keyboard_scrollable(html)    # wide tables and formulas: reachable by keyboard
         html, needs = self.live.page_content(
             html, page, lambda site_path: get_relative_url(f"{self.config.assets_dir}/{site_path}", page.url))
         if n_charts:
             needs += assets.CHART_ASSETS
-        if HAS_MATH.search(html):
+        if has_math:
             needs += assets.MATH_ASSETS
         if HAS_QUIZ.search(html):
             needs += assets.QUIZ_ASSETS
@@ -127,3 +132,7 @@ class BuildChartsPlugin(BasePlugin[BuildChartsConfig]):
             return output_content
         output = csp.add_to_page(output_content)
         return offline.allow_search_shim(output, self.offline_shim) if self.offline_shim else output
+
+    def on_post_build(self, config):
+        if self.config.enabled:
+            self.typesetter.save()   # the next build typesets only formulas it has not seen

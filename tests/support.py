@@ -55,3 +55,18 @@ def serve(directory):
         yield f"http://127.0.0.1:{server.server_address[1]}/"
     finally:
         server.shutdown()
+
+
+ALL_CHARTS_DRAWN = "() => [...document.querySelectorAll('.bc-plot')].every(e => e.dataset.drawn)"
+
+
+def draw_every_chart(page, timeout=30_000):
+    """Bring each chart on screen in turn, as a reader scrolling down would, then back to the top, and wait
+    until every chart is drawn: charts.js draws a chart only when it nears the screen. ``page`` may be a
+    Playwright Page or Frame."""
+    page.evaluate("""async () => {
+        const frame = () => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)));
+        for (const el of document.querySelectorAll('.bc-plot')) { el.scrollIntoView({block: 'center'}); await frame(); }
+        window.scrollTo(0, 0);
+    }""")
+    page.wait_for_function(ALL_CHARTS_DRAWN, timeout=timeout)

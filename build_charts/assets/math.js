@@ -1,25 +1,16 @@
-// Render the formulas of a page with the local KaTeX:
-// - Markdown pages: pymdownx.arithmatex (generic mode) leaves \( ... \) and \[ ... \] inside .arithmatex elements;
-// - lab notebooks (mkdocs-jupyter): nbconvert leaves $ ... $ and $$ ... $$ as text in each Markdown cell.
+// Render the formulas of a lab notebook page with the local KaTeX: nbconvert leaves $ ... $ and $$ ... $$ as
+// text in each Markdown cell. (The book's Markdown pages arrive typeset: build_charts/math.py.)
 (function () {
   "use strict";
-  var ARITHMATEX = [
-    { left: "\\(", right: "\\)", display: false },
-    { left: "\\[", right: "\\]", display: true }
-  ];
   // $$ first: otherwise "$$x$$" would be read as two empty inline formulas.
   var NOTEBOOK = [
     { left: "$$", right: "$$", display: true },
     { left: "$", right: "$", display: false }
   ];
-  function renderAll(selector, delimiters) {
-    document.querySelectorAll(selector).forEach(function (el) {
-      renderMathInElement(el, { delimiters: delimiters, throwOnError: false });
-    });
-  }
   function render() {
-    renderAll(".arithmatex", ARITHMATEX);
-    renderAll(".jupyter-wrapper .jp-RenderedMarkdown", NOTEBOOK);
+    document.querySelectorAll(".jupyter-wrapper .jp-RenderedMarkdown").forEach(function (el) {
+      renderMathInElement(el, { delimiters: NOTEBOOK, throwOnError: false });
+    });
   }
   if (document.readyState === "loading") {
     document.addEventListener("DOMContentLoaded", render);

@@ -9,7 +9,7 @@ import json
 import pytest
 
 from tests.browser.test_pages import nav_pages, page_url
-from tests.support import ROOT
+from tests.support import ROOT, draw_every_chart
 
 AXE = ROOT / "node_modules/axe-core/axe.min.js"
 TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
@@ -25,10 +25,7 @@ def open_in_scheme(browser, url: str, scheme: str):
     page.goto(url, wait_until="load")
     assert page.evaluate("document.body.getAttribute('data-md-color-scheme')") == scheme
     # Audit the page as readers see it: charts drawn, formulas typeset.
-    page.wait_for_function("() => [...document.querySelectorAll('.bc-plot')].every(e => e.dataset.drawn)",
-                           timeout=30_000)
-    page.wait_for_function("() => [...document.querySelectorAll('.arithmatex')].every(e => e.querySelector('.katex'))",
-                           timeout=30_000)
+    draw_every_chart(page)
     return context, page
 
 

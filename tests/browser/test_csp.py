@@ -8,7 +8,7 @@ import json
 
 from build_charts import csp, offline
 from tests.browser.test_pages import nav_pages, page_url
-from tests.support import ROOT
+from tests.support import ROOT, draw_every_chart
 
 SHIM = (ROOT / "node_modules/iframe-worker/shim/index.js").read_text()
 
@@ -84,8 +84,7 @@ def test_no_violation_when_reading_a_page(browser, site_url, md):
     context = browser.new_context()
     context.add_init_script(LISTEN)
     page = open_recorded(context, site_url + page_url(md))
-    page.wait_for_function("() => [...document.querySelectorAll('.bc-plot')].every(e => e.dataset.drawn)",
-                           timeout=30_000)
+    draw_every_chart(page)
     assert page.evaluate("[...document.querySelectorAll('.bc-plot')].every(e => e.dataset.drawn === 'true')")
     # Material's own inline scripts ran (allowed by their hashes): the palette script set the scheme.
     assert page.evaluate("typeof __md_scope") == "object"
@@ -116,8 +115,7 @@ def test_an_injected_inline_script_without_a_hash_is_blocked(browser, site_url, 
     probe = site_url + "csp-probe.html"   # served from the site's origin, so 'self' assets still load
     context.route(probe, lambda route: route.fulfill(status=200, body=injected, content_type="text/html"))
     page = open_recorded(context, probe)
-    page.wait_for_function("() => [...document.querySelectorAll('.bc-plot')].every(e => e.dataset.drawn)",
-                           timeout=30_000)
+    draw_every_chart(page)
     assert page.evaluate("typeof __md_scope") == "object"       # hashed inline script: ran
     assert page.evaluate("window.__injected") is None            # unhashed inline script: refused
     violations = page.evaluate("window.__csp")

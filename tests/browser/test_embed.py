@@ -53,6 +53,7 @@ def test_embedded_chapter_reports_its_height_and_hides_the_site_chrome(browser, 
     page.goto(course_page, wait_until="load")
     page.wait_for_function("() => heights.length > 0", timeout=20_000)
     frame = page.frame_locator("#book")
+    frame.locator(".bc-plot").first.scroll_into_view_if_needed()   # charts draw as they near the screen
     frame.locator(".bc-plot[data-drawn='true']").first.wait_for(timeout=20_000)
     page.wait_for_timeout(300)   # let the last resize after the charts reach the parent
 

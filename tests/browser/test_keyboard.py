@@ -13,6 +13,7 @@ import pytest
 
 from build_charts.render import number, plain
 from tests.browser.test_pages import chart_markers, nav_pages, page_url
+from tests.support import draw_every_chart
 
 pytestmark = pytest.mark.browser
 
@@ -29,8 +30,7 @@ def focused(page) -> dict:
 
 
 def drawn(page):
-    page.wait_for_function("() => [...document.querySelectorAll('.bc-plot')].every(e => e.dataset.drawn)",
-                           timeout=30_000)
+    draw_every_chart(page)
 
 
 @pytest.mark.parametrize("md", CHART_PAGES)

@@ -14,7 +14,7 @@ import nbformat
 import pytest
 
 from build_charts.notebooks import lab_notebooks
-from tests.support import serve
+from tests.support import serve, draw_every_chart
 
 PLOTLY_MIME = "application/vnd.plotly.v1+json"
 
@@ -66,8 +66,7 @@ def test_notebook_page_draws_charts_and_math_from_its_own_origin(browser, lab_si
     assert n_charts >= 1, f"{path.name} is stored without chart outputs"
     plots = page.locator(".jupyter-wrapper .bc-plot")
     assert plots.count() == n_charts, f"{path.name}: {n_charts} chart outputs but {plots.count()} charts"
-    page.wait_for_function(
-        "() => [...document.querySelectorAll('.bc-plot')].every(e => e.dataset.drawn)", timeout=20_000)
+    draw_every_chart(page)
     report = page.evaluate("""() => [...document.querySelectorAll('.bc-plot')].map(el => ({
         id: el.id, drawn: el.dataset.drawn, height: el.getBoundingClientRect().height,
         width: el.getBoundingClientRect().width,

@@ -8,7 +8,7 @@ import pytest
 
 from build_charts import offline
 from tests.docs.test_quizzes import load
-from tests.support import ROOT
+from tests.support import ROOT, draw_every_chart
 
 pytestmark = pytest.mark.browser
 
@@ -71,8 +71,7 @@ def test_chapter_reads_from_disk(context, book, chapter):
     assert len(text) > 200, f"{chapter}: the article is nearly empty"
     plots = page.locator(".bc-plot").count()
     if plots:
-        page.wait_for_function(
-            "() => [...document.querySelectorAll('.bc-plot')].every(e => e.dataset.drawn)", timeout=60_000)
+        draw_every_chart(page, timeout=60_000)
         assert page.locator(".bc-plot .main-svg").count() >= plots
     math = page.locator(".arithmatex").count()
     if math:
@@ -121,8 +120,7 @@ def test_simulator_explains_http_and_shows_precomputed_results(context, book):
     assert page.evaluate("document.querySelector('.bc-simulator').dataset.mode") == "precomputed"
     source = page.inner_text("#sim-source")
     assert "opened from disk (file://)" in source and "python -m http.server" in source
-    page.wait_for_function("() => [...document.querySelectorAll('.bc-plot')].every(e => e.dataset.drawn)",
-                           timeout=60_000)
+    draw_every_chart(page, timeout=60_000)
     assert page.evaluate("document.querySelector('.bc-simulator').dataset.shown") == "precomputed"
     assert re.fullmatch(r"\d+\.\d%", page.inner_text("#sim-final_accuracy"))
     assert not any("pyodide" in u for u in context.requests)   # no worker started on file://

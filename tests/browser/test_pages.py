@@ -6,7 +6,7 @@ import re
 import pytest
 from mkdocs.config import load_config
 
-from tests.support import ROOT
+from tests.support import ROOT, draw_every_chart
 
 
 def nav_pages() -> list[str]:
@@ -80,8 +80,7 @@ def test_page_renders_locally_with_charts_and_math(browser, site_url, md, scheme
     plots = page.locator(".bc-plot")
     assert plots.count() == n_markers, f"{md}: {n_markers} chart markers but {plots.count()} charts"
     if n_markers:
-        page.wait_for_function(
-            "() => [...document.querySelectorAll('.bc-plot')].every(e => e.dataset.drawn)", timeout=20_000)
+        draw_every_chart(page)
         report = page.evaluate("""() => [...document.querySelectorAll('.bc-plot')].map(el => ({
             id: el.id, drawn: el.dataset.drawn,
             points: el.data.reduce((n, t) => n + ((t.x || t.y || []).length), 0),
@@ -109,6 +108,7 @@ def test_page_renders_locally_with_charts_and_math(browser, site_url, md, scheme
 def test_toggle_switches_chart_colours(browser, site_url):
     page = browser.new_page()
     page.goto(site_url + "pretraining.html")
+    page.locator(".bc-plot").first.scroll_into_view_if_needed()
     page.wait_for_function("() => document.querySelector('.bc-plot').dataset.drawn === 'true'")
     before = page.evaluate("document.querySelector('.bc-plot')._fullLayout.font.color")
     page.locator("label.md-header__button[for^='__palette']:visible").first.click()

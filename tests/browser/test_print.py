@@ -6,6 +6,7 @@ import re
 import pytest
 
 from tests.browser.test_pages import chart_markers, nav_pages, page_url
+from tests.support import draw_every_chart
 
 pytestmark = pytest.mark.browser
 
@@ -26,8 +27,7 @@ def pdf_pages(pdf: bytes) -> int:
 def test_page_prints_with_its_charts_and_math(browser, site_url, md):
     page = browser.new_page()
     page.goto(site_url + page_url(md))
-    page.wait_for_function("() => [...document.querySelectorAll('.bc-plot')].every(e => e.dataset.drawn)",
-                           timeout=30_000)
+    draw_every_chart(page)
     page.emulate_media(media="print")
     page.wait_for_timeout(200)
     state = page.evaluate("""hidden => {

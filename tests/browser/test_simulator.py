@@ -20,7 +20,7 @@ import pytest
 from build_charts.live import archive
 from build_charts.live.series import series
 from simulator_wasm.controls import CONTROLS
-from tests.support import ENV, MKDOCS, ROOT, serve
+from tests.support import ENV, MKDOCS, ROOT, serve, draw_every_chart
 
 pytestmark = pytest.mark.browser
 
@@ -152,8 +152,8 @@ def values(page) -> dict:
 
 
 def charts_settled(page):
-    page.wait_for_function("() => [...document.querySelectorAll('.bc-plot')].every(e => e.dataset.drawn)"
-                           " && bookSimulator.chartsPending() === 0")
+    draw_every_chart(page)
+    page.wait_for_function("() => bookSimulator.chartsPending() === 0")
 
 
 def shows_precomputed_results(page):

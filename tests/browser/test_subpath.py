@@ -14,7 +14,7 @@ import xml.etree.ElementTree as ET
 import pytest
 
 from tests.browser.test_pages import nav_pages
-from tests.support import MKDOCS, ROOT, serve
+from tests.support import MKDOCS, ROOT, serve, draw_every_chart
 
 
 @pytest.fixture(scope="module")
@@ -64,10 +64,9 @@ def test_every_page_loads_everything_from_under_the_sub_path(browser, book_url, 
 def test_charts_draw_under_the_sub_path(browser, book_url):
     page, response, requests, bad = open_page(browser, book_url + "pretraining.html")
     try:
-        page.wait_for_function(
-            "() => [...document.querySelectorAll('.bc-plot')].every(e => e.dataset.drawn === 'true')",
-            timeout=30_000)
+        draw_every_chart(page)
         assert page.locator(".bc-plot").count() > 0 and not bad
+        assert page.evaluate("[...document.querySelectorAll('.bc-plot')].every(e => e.dataset.drawn === 'true')")
     finally:
         page.context.close()
 

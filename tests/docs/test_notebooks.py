@@ -216,7 +216,7 @@ def test_page_content_swaps_nbconvert_chart_outputs_for_book_charts():
     drawn = json.loads(html.unescape(re.search(r'data-figure="([^"]*)"', page).group(1)))
     assert drawn["data"][0]["x"] == [0, 1, 2] and drawn["data"][0]["hovertemplate"] == "%{x}<br>%{y}"
     assert 'aria-label="A line &amp; more"' in page and "<details class=\"bc-data\"" in page
-    assert set(map(id, assets.CHART_ASSETS + assets.MATH_ASSETS)) <= set(map(id, needs))
+    assert set(map(id, assets.CHART_ASSETS + assets.NOTEBOOK_MATH_ASSETS)) <= set(map(id, needs))
     assert page_content("<p>no charts, no math</p>", "labs/y.ipynb") == ("<p>no charts, no math</p>", [])
 
 

@@ -56,15 +56,29 @@ def test_marker_becomes_inline_figure_and_assets_load_only_where_needed(tmp_path
     index = (tmp_path / "site/index.html").read_text()
     assert f'data-chart="{chart_id}"' in index and "data-figure=" in index
     assert "bc-chart-marker" not in index
-    assert "plotly-cartesian.min.js" in index and "katex.min.js" not in index
+    # charts.js is in the head; Plotly is not: charts.js fetches it when a chart nears the screen.
+    assert 'src="assets/vendor/build-charts/charts.js"' in index and "katex.min.js" not in index
+    assert "plotly-cartesian.min.js" not in index
     plain = (tmp_path / "site/plain/index.html").read_text()
-    assert "plotly" not in plain and "katex" not in plain
+    assert "charts.js" not in plain and "katex" not in plain
     math = (tmp_path / "site/math/index.html").read_text()
-    assert "katex.min.js" in math and "plotly" not in math
+    # Formulas arrive typeset (build_charts/math.py): KaTeX's stylesheet, no KaTeX script.
+    assert 'href="../assets/vendor/katex/katex.min.css"' in math and "katex.min.js" not in math
+    assert "charts.js" not in math
+    assert '<span class="katex">' in math and "<annotation encoding=\"application/x-tex\">a^2</annotation>" in math
     # Vendored files were copied, relative links resolve.
     assert (tmp_path / "site/assets/vendor/plotly/plotly-cartesian.min.js").is_file()
     assert list((tmp_path / "site/assets/vendor/katex/fonts").glob("*.woff2"))
-    assert 'src="../assets/vendor/katex/katex.min.js"' in math
+
+
+def test_formula_katex_cannot_typeset_fails_the_build_naming_page_and_formula(tmp_path):
+    config = make_site(tmp_path, {
+        "index.md": "# Home\n",
+        "chapter.md": "# Chapter\n\nFine \\(x^2\\), broken \\(\\frac{1}{\\)\n",
+    })
+    result = mkdocs_build(config, tmp_path / "site")
+    assert result.returncode != 0
+    assert "chapter.md" in result.stderr and "\\frac{1}{" in result.stderr and "KaTeX" in result.stderr
 
 
 def test_unknown_chart_fails_the_build_naming_page_and_marker(tmp_path):
