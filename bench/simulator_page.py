@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
-from tests.support import QuietHandler  # noqa: E402
+from tests.support import QuietHandler, draw_every_chart  # noqa: E402
 
 # With the PPO chart on screen (as when a reader watches it), move the β slider between grid values
 # (so every move shows another precomputed run; moves within a grid cell cost ~1 ms): "sync" is the
@@ -78,7 +78,7 @@ def measure(site: Path, steps: int = 40, run: bool = True) -> dict:
             out["pyodide_boot_ms"] = round(boot["worker"]["pyodideMs"])
             out["lab_install_ms"] = round(boot["worker"]["installMs"])
             out["numpy_load_ms"] = round(boot["worker"].get("numpyMs", 0))
-        page.wait_for_function("() => [...document.querySelectorAll('.bc-plot')].every(e => e.dataset.drawn)")
+        draw_every_chart(page)   # charts draw as they near the screen: bring each one there first
         timings = page.evaluate(STEP_JS, steps)
         sync, frame = [t[0] for t in timings], [t[1] for t in timings]
         out["control_to_chart_ms"] = {"visible_chart_median": round(statistics.median(sync), 1),

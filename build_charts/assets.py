@@ -17,7 +17,8 @@ HERE = Path(__file__).parent / "assets"
 class Asset:
     site_path: str  # where it lands, relative to assets_dir
     source: str     # "npm:<path under node_modules>" or "plugin:<file in build_charts/assets>"
-    in_head: bool = True   # False: copied into the site, but loaded by a script when needed
+    in_head: bool = True   # False: copied into the site, loaded later by the script that names it in `loads`
+    loads: str | None = None   # site path of a file this script fetches when needed (its tag's data-loads)
 
 
 # On every page: the embed view for iframes and LMS packages (?embed=1; embed.js says how).
@@ -29,7 +30,7 @@ CHART_ASSETS = [
     # charts.js fetches Plotly when the first chart comes near the screen (≈1 MB: not on every page load).
     Asset("plotly/plotly-cartesian.min.js", "npm:plotly.js-cartesian-dist-min/plotly-cartesian.min.js",
           in_head=False),
-    Asset("build-charts/charts.js", "plugin:charts.js"),
+    Asset("build-charts/charts.js", "plugin:charts.js", loads="plotly/plotly-cartesian.min.js"),
 ]
 # Formulas are typeset at build time (build_charts/math.py): a page needs only KaTeX's stylesheet and fonts.
 MATH_ASSETS = [
@@ -74,5 +75,6 @@ def head_tags(assets: list[Asset], href) -> str:
         if a.site_path.endswith(".css"):
             tags.append(f'<link rel="stylesheet" href="{href(a.site_path)}">')
         elif a.site_path.endswith(".js"):
-            tags.append(f'<script defer src="{href(a.site_path)}"></script>')
+            loads = f' data-loads="{href(a.loads)}"' if a.loads else ""
+            tags.append(f'<script defer src="{href(a.site_path)}"{loads}></script>')
     return "".join(tags)

@@ -19,7 +19,7 @@ from . import notices     # THIRD-PARTY-NOTICES.txt: licences of the code the si
 from . import figures  # noqa: F401  (registers every figure function)
 from .config import BuildChartsConfig
 from .fence import PLACEHOLDER_CLASS
-from .render import chart_html, keyboard_scrollable
+from .render import chart_html, keyboard_scrollable, label_search_dialog
 
 log = get_plugin_logger(__name__)
 
@@ -122,6 +122,7 @@ class BuildChartsPlugin(BasePlugin[BuildChartsConfig]):
             output = output.replace("</head>", assets.head_tags(needs, href) + "</head>", 1)
         if notebooks.is_notebook(page):
             output = notebooks.strip_foreign_scripts(output)
+        output = label_search_dialog(output)
         # Last, on the final HTML: the policy hashes the page's inline scripts (build_charts/csp.py).
         output = csp.add_to_page(output, **self.live.csp_options(page))
         return offline.allow_search_shim(output, self.offline_shim) if self.offline_shim else output
@@ -130,7 +131,7 @@ class BuildChartsPlugin(BasePlugin[BuildChartsConfig]):
         # 404.html is a theme template, not a page: it gets the same policy.
         if not self.config.enabled or not template_name.endswith(".html"):
             return output_content
-        output = csp.add_to_page(output_content)
+        output = csp.add_to_page(label_search_dialog(output_content))
         return offline.allow_search_shim(output, self.offline_shim) if self.offline_shim else output
 
     def on_post_build(self, config):

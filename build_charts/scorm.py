@@ -49,7 +49,8 @@ class _Refs(HTMLParser):
 
     LOADED = {("script", "src"), ("img", "src"), ("source", "src"), ("video", "src"), ("video", "poster"),
               ("audio", "src"), ("track", "src"), ("iframe", "src"), ("embed", "src"), ("object", "data"),
-              ("image", "href"), ("use", "href"), ("input", "src")}
+              ("image", "href"), ("use", "href"), ("input", "src"),
+              ("script", "data-loads")}   # a file the script fetches when needed (build_charts/assets.py)
     LINK_RELS = {"stylesheet", "icon", "shortcut", "apple-touch-icon", "preload", "modulepreload", "manifest"}
 
     def __init__(self):

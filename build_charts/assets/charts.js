@@ -9,8 +9,8 @@
 (function () {
   "use strict";
 
-  // The Plotly bundle sits next to this script in the site's assets (build_charts/assets.py).
-  var PLOTLY_URL = new URL("../plotly/plotly-cartesian.min.js", document.currentScript.src).href;
+  // Where the Plotly bundle is: this script's tag names it (data-loads, relative to the page; build_charts/assets.py).
+  var PLOTLY_URL = new URL(document.currentScript.getAttribute("data-loads"), document.baseURI).href;
   var NEAR = "600px 0px";   // start a chart this far below (or above) the screen, so it is ready when it arrives
 
   function schemeColours() {

@@ -106,6 +106,7 @@ def test_package_launches_self_contained_and_sets_incomplete(browser, harness, c
         assert frame.locator(".md-content h1").is_visible()
         plots = frame.locator(".bc-plot")
         for i in range(plots.count()):
+            plots.nth(i).scroll_into_view_if_needed()   # charts draw as they near the screen
             plots.nth(i).and_(frame.locator("[data-drawn='true']")).wait_for(timeout=20_000)
         page.wait_for_load_state("networkidle", timeout=90_000)
         foreign = [u for u in requests if not u.startswith(harness)]

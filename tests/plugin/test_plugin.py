@@ -57,8 +57,9 @@ def test_marker_becomes_inline_figure_and_assets_load_only_where_needed(tmp_path
     assert f'data-chart="{chart_id}"' in index and "data-figure=" in index
     assert "bc-chart-marker" not in index
     # charts.js is in the head; Plotly is not: charts.js fetches it when a chart nears the screen.
-    assert 'src="assets/vendor/build-charts/charts.js"' in index and "katex.min.js" not in index
-    assert "plotly-cartesian.min.js" not in index
+    assert ('<script defer src="assets/vendor/build-charts/charts.js" '
+            'data-loads="assets/vendor/plotly/plotly-cartesian.min.js">') in index
+    assert 'src="assets/vendor/plotly' not in index and "katex.min.js" not in index
     plain = (tmp_path / "site/plain/index.html").read_text()
     assert "charts.js" not in plain and "katex" not in plain
     math = (tmp_path / "site/math/index.html").read_text()
