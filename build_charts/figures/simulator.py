@@ -24,6 +24,7 @@ from simulator_wasm.config import PipelineConfig
 
 from ..live import archive
 from ..live.series import LOSS_STAGES, finite, series
+from ..lab import lab_text
 from ..registry import Chart, chart
 
 # The controls that move the results most, at a few values each (defaults included). Every other
@@ -35,9 +36,9 @@ GRID = {
 # Reference runs drawn beside the reader's: a healthy run and three typical failures. Each names the
 # recommendation id the pipeline raises for it (tests check that it still does).
 REFERENCES = {
-    # Not the defaults: at one pretraining epoch the lab's reward model is weak and PPO can drift (the page's
-    # recommendations say so); two epochs and a firmer β give the run the lab calls healthy.
-    "healthy": ("Healthy", "2 epochs, β = 0.2", {"epochs": 2, "kl_coef": 0.2}, "healthy"),
+    # Not the defaults: at the default β PPO over-optimises the lab's small reward model (a default run's
+    # recommendations say so); a firmer β gives the run the lab calls healthy.
+    "healthy": ("Healthy", "β = 0.5", {"kl_coef": 0.5}, "healthy"),
     "kl_blowup": ("KL blow-up", "tiny β = 0.01, 200 PPO iterations", {"kl_coef": 0.01, "ppo_iterations": 200},
                   "kl_blowup"),
     "reward_hacking": ("Reward hacking", "β = 0.03, 200 PPO iterations", {"kl_coef": 0.03, "ppo_iterations": 200},
@@ -233,3 +234,8 @@ def scaling() -> Chart:
         },
         alt=d["alt"]["simulator-scaling"],
     )
+
+
+@lab_text("simulator-healthy-settings")
+def _healthy_settings() -> str:
+    return REFERENCES["healthy"][1]

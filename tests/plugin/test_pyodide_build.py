@@ -21,6 +21,7 @@ from mkdocs.exceptions import PluginError
 from build_charts.figures import simulator as sim
 from build_charts.live import archive, page, sources
 from build_charts.live.series import series
+from simulator_wasm.config import PipelineConfig
 from simulator_wasm.controls import CONTROLS
 from tests.support import ENV, MKDOCS, ROOT
 
@@ -341,6 +342,13 @@ def test_a_site_without_the_simulator_ships_no_pyodide(tmp_path, empty_dir):
     result = build(tmp_path, {"PYODIDE_PACKAGES_DIR": str(empty_dir)}, pages={"index.md": "# Home\n"})
     assert result.returncode == 0, result.stderr
     assert not (tmp_path / "site/assets/vendor/pyodide").exists()
+
+
+def test_default_run_over_optimises_so_the_healthy_reference_needs_a_firmer_beta():
+    # docs/simulator.md says so when it introduces the healthy reference.
+    data = sim.precomputed()
+    assert "reward_hacking" in [r["id"] for r in data["default"]["recommendations"]]
+    assert data["references"]["healthy"]["config"]["kl_coef"] > PipelineConfig().kl_coef
 
 
 def test_each_reference_run_shows_the_failure_it_names():

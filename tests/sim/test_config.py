@@ -176,7 +176,7 @@ def test_lab_settings_types_and_purity():
     for key in ("corpus_tokens", "pretrain_epochs", "sft_pairs", "ppo_iterations", "seed"):
         assert type(lab[key]) is int
     assert lab["sft_learning_rate"] == pytest.approx(250 * 1e-4)
-    assert lab["ppo_iterations"] == 18 and lab["seed"] == 11
+    assert lab["ppo_iterations"] == 7 and lab["seed"] == 11
     json.dumps(lab)
 
 

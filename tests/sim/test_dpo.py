@@ -60,7 +60,7 @@ def test_dpo_gradient_wrt_logits_through_sequence_sums():
     _, _, cache = loss(logits)
     d_chosen, d_rejected = dpo_loss_backward(cache)
     dlogp = np.where(side > 0, d_chosen[pair], d_rejected[pair])
-    analytic = logp_backward(dlogp, log_softmax(logits), targets)
+    analytic = logp_backward(dlogp, np.exp(log_softmax(logits)), targets)
     assert rel_error(analytic, numeric_grad(lambda z: loss(z)[0], logits)) < 1e-6
 
 
@@ -123,5 +123,5 @@ def test_dpo_over_optimises_with_many_epochs(lab):
 def test_pinned_loss_trajectory(lab):
     # Re-pin (print results["loss"]) only after an intended change to the world, the SFT model, the RM or this module.
     _, results = _dpo(lab, 0, epochs=1)
-    pinned = [0.6931471805599453, 0.6870653141871641, 0.6723480499030052, 0.6835836608636754]
+    pinned = [0.6931471805599453, 0.6812511314358675, 0.6749741696769432, 0.6869581383646767]
     assert results["loss"][:4] == pytest.approx(pinned, rel=1e-6)

@@ -8,7 +8,8 @@ from tests.sim.gradcheck import numeric_grad, rel_error
 from simulator_wasm.errors import ConfigError
 from simulator_wasm.model import log_softmax
 from simulator_wasm.ppo import (PPOConfig, clipped_surrogate, clipped_surrogate_backward, gae, logp_backward,
-                                run_ppo, value_backward, value_forward, value_loss, value_loss_backward, whiten)
+                                run_ppo, token_logp, value_backward, value_forward, value_loss, value_loss_backward,
+                                whiten)
 from simulator_wasm.pretrain import PretrainConfig, run_pretrain
 from simulator_wasm.reward_model import RewardModelConfig, train_reward_model
 from simulator_wasm.sft import SFTConfig, run_sft
@@ -60,9 +61,19 @@ def test_clipped_surrogate_gradient_wrt_logits():
 
     logp = log_softmax(logits)[np.arange(R), targets]
     _, clipfrac, cache = clipped_surrogate(logp, old_logp, advantages, eps)
-    analytic = logp_backward(clipped_surrogate_backward(cache), log_softmax(logits), targets)
+    analytic = logp_backward(clipped_surrogate_backward(cache), np.exp(log_softmax(logits)), targets)
     assert 0 < clipfrac < 1                                           # both branches are exercised
     assert rel_error(analytic, numeric_grad(loss, logits)) < 1e-6
+
+
+def test_token_logp_matches_log_softmax_and_the_entropy_definition():
+    rng = np.random.default_rng(4)
+    logits, targets = rng.normal(0, 3, size=(9, 7)), rng.integers(7, size=9)
+    logp, probs, entropy = token_logp(logits, targets)
+    logp_all = log_softmax(logits)
+    np.testing.assert_allclose(logp, logp_all[np.arange(9), targets], rtol=1e-12)
+    np.testing.assert_allclose(probs, np.exp(logp_all), rtol=1e-12)
+    np.testing.assert_allclose(entropy, -np.sum(np.exp(logp_all) * logp_all, axis=1), rtol=1e-12)
 
 
 def test_clipped_surrogate_at_ratio_one_is_the_policy_gradient():
@@ -101,7 +112,7 @@ def test_config_rejects_bad_values_with_a_message(field, value, message):
 
 # ------------------------------------------------------------------ RLHF on the lab
 UNBIASED = {"length_bias": 0.0, "confidence_bias": 0.0}     # annotators who see only the gold rubric (+ noise)
-HACK_ITERATIONS = 120                                        # long enough for the exploit at β = 0.01 in 4–5 seeds
+HACK_ITERATIONS = 48                                         # long enough for the exploit at β = 0.01 in 4–5 seeds
 
 
 @pytest.fixture(scope="module")
@@ -210,9 +221,9 @@ def test_pinned_trajectory(lab):
     # Re-pin (print the history) only after an intended change to the world, the SFT model, the RM or this module.
     world, sft, rm = lab(0)
     history = run_ppo(world, sft, rm, PPOConfig(iterations=3), np.random.default_rng(7))[1]["history"]
-    pinned = [(0.231792483936098, 0.0, -0.01626941011828525),
-              (0.17593830553726209, 0.0699453058879497, -0.01602723524765714),
-              (-0.054873695699683867, -0.018824872635615192, -0.017086629199138132)]
+    pinned = [(0.016446103857644476, 0.0, -0.020847527452039594),
+              (0.2967268394480543, 0.36649403701105066, -0.011143357096569238),
+              (-0.04430679044702743, 0.18993733107508587, -0.031516235690699654)]
     for h, (proxy, kl, pg_loss) in zip(history, pinned):
         assert (h["proxy"], h["pg_loss"]) == pytest.approx((proxy, pg_loss), rel=1e-6)
         assert h["kl"] == pytest.approx(kl, abs=1e-9)
