@@ -104,7 +104,7 @@ def main() -> int:
     parser.add_argument("--builds", type=int, default=3)
     parser.add_argument("--skip-page", action="store_true")
     parser.add_argument("--loads", type=int, default=3, help="cold loads of every page (pages.py)")
-    parser.add_argument("--lighthouse-runs", type=int, default=1, help="Lighthouse runs per chapter (0 skips)")
+    parser.add_argument("--lighthouse-runs", type=int, default=3, help="Lighthouse runs per chapter (0 skips)")
     args = parser.parse_args()
     report = {
         "command": "make bench (" + " ".join(["bench/run.py", *sys.argv[1:]]) + ")",

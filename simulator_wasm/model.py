@@ -312,7 +312,7 @@ def pair_rows(prompts, answers, context_size: int):
         starts.append(len(stream) + len(p))                                       # window of the first answer token
         lengths.append(len(a))
         stream += [PAD] * context_size + list(p) + list(a)
-    lengths = np.array(lengths, dtype=np.int64)
+    lengths = np.array(lengths, dtype=np.intp)                                    # repeat counts: intp (int32 in Pyodide)
     seq_index = np.repeat(np.arange(len(lengths)), lengths)                       # (N,)
     first_row = np.cumsum(lengths) - lengths                                      # row of each answer's first token
     window_start = np.repeat(starts, lengths) + np.arange(len(seq_index)) - first_row[seq_index]
