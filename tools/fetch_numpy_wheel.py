@@ -14,16 +14,29 @@ Only the standard library is used, so this runs before the virtual environment e
 """
 
 import argparse
-import hashlib
+import importlib.util
 import json
 import sys
 import urllib.request
 from pathlib import Path
 
+
+def _load_lock_module():
+    # The build's own lock logic (standard library only), loaded by path: importing the build_charts package
+    # would import MkDocs, which this script runs without.
+    path = Path(__file__).resolve().parents[1] / "build_charts" / "live" / "lock.py"
+    spec = importlib.util.spec_from_file_location("build_charts_live_lock", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+LOCK = _load_lock_module()
+
 DEFAULT_LOCK = Path("node_modules/pyodide/pyodide-lock.json")
 # The official distribution of each Pyodide release ("{version}" is the pinned npm version).
 DEFAULT_BASE_URL = "https://cdn.jsdelivr.net/pyodide/v{version}/full/"
-PACKAGES = ("numpy",)   # what simulator_wasm imports beyond the standard library
+PACKAGES = LOCK.PACKAGES
 
 
 class FetchError(Exception):
@@ -31,25 +44,14 @@ class FetchError(Exception):
 
 
 def needed(lock: dict, names=PACKAGES) -> list[dict]:
-    """Lock entries of ``names`` and what they depend on (build_charts/live/sources.py copies the same set)."""
-    out, todo = {}, list(names)
-    while todo:
-        name = todo.pop(0)
-        if name in out:
-            continue
-        if name not in lock["packages"]:
-            raise FetchError(f"{name!r} is not in the Pyodide lock file")
-        out[name] = lock["packages"][name]
-        todo += out[name].get("depends", [])
-    return [out[k] for k in sorted(out)]
+    """Lock entries of ``names`` and what they depend on: the set the build copies (build_charts/live/lock.py)."""
+    try:
+        return LOCK.needed_packages(lock, names)
+    except LOCK.LockError as err:
+        raise FetchError(str(err)) from None
 
 
-def sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
+sha256 = LOCK.sha256
 
 
 def fetch(entry: dict, base_url: str, dest: Path, timeout: float = 60) -> Path:

@@ -13,7 +13,6 @@ from one of three sources, chosen by the book's configuration and shown to the r
 3. ``none``: live training is unavailable; the page shows results precomputed at build time.
 """
 
-import hashlib
 import json
 import os
 from dataclasses import dataclass, field
@@ -22,8 +21,10 @@ from urllib.parse import urlsplit
 
 from mkdocs.exceptions import PluginError
 
+from . import lock as lock_file
+from .lock import PACKAGES, sha256
+
 CORE_FILES = ("pyodide.mjs", "pyodide.asm.mjs", "pyodide.asm.wasm", "python_stdlib.zip", "pyodide-lock.json")
-PACKAGES = ("numpy",)  # what simulator_wasm imports beyond the standard library
 ENV_VAR = "PYODIDE_PACKAGES_DIR"
 
 
@@ -73,25 +74,11 @@ def packages_dir(option: str, root: Path, environ=os.environ) -> tuple[Path | No
 
 
 def needed_packages(lock: dict, names=PACKAGES) -> list[dict]:
-    """Lock entries of ``names`` and everything they depend on, in a stable order."""
-    out, todo = {}, list(names)
-    while todo:
-        name = todo.pop(0)
-        if name in out:
-            continue
-        if name not in lock["packages"]:
-            raise PluginError(f"build_charts: package {name!r} is not in the Pyodide lock file")
-        out[name] = lock["packages"][name]
-        todo += out[name].get("depends", [])
-    return [out[k] for k in sorted(out)]
-
-
-def sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
+    """Lock entries of ``names`` and everything they depend on, in a stable order (lock.py)."""
+    try:
+        return lock_file.needed_packages(lock, names)
+    except lock_file.LockError as err:
+        raise PluginError(f"build_charts: {err}") from None
 
 
 def local_wheels(directory: Path | None, found_in: str, core: Core) -> tuple[Path, ...] | None:
