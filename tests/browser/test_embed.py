@@ -10,7 +10,7 @@ import pytest
 from tests.browser.test_pages import nav_pages
 from tests.support import serve
 
-CHROME = ".md-header, .md-sidebar--primary, .md-sidebar--secondary, .md-footer, [data-md-component=palette]"
+CHROME = ".md-header, .md-sidebar--primary, .md-sidebar--secondary, .md-footer, [data-book-palette]"
 
 # The snippet docs/use-in-your-course.md gives course authors, as a parent page would use it.
 PARENT = """<!doctype html><html lang="en"><head><meta charset="utf-8"><title>course</title>

@@ -86,7 +86,8 @@ def official_site(tmp_path_factory):
     config = (ROOT / "mkdocs.yml").read_text().replace("      live_numpy_source: auto\n", (
         f"      live_numpy_source: official\n      live_package_base_url: {OFFICIAL}v{{version}}/full/\n"
         f"      assets_node_modules: {ROOT / 'node_modules'}\n      live_cache_dir: {ROOT / '.cache/build_charts'}\n"))
-    assert "live_numpy_source: official" in config
+    config = config.replace("  custom_dir: overrides\n", f"  custom_dir: {ROOT / 'overrides'}\n")
+    assert "live_numpy_source: official" in config and str(ROOT / "overrides") in config
     (work / "mkdocs.yml").write_text(f"docs_dir: {ROOT / 'docs'}\n" + config)
     result = subprocess.run([*MKDOCS, "build", "--strict", "--config-file", str(work / "mkdocs.yml"),
                              "--site-dir", str(work / "site")], cwd=ROOT, env=ENV, capture_output=True, text=True,

@@ -66,7 +66,7 @@ def copy(tmp_path_factory):
     """A trimmed copy of the repository with every recipe of the guide applied."""
     tmp = tmp_path_factory.mktemp("authors-guide")
     ignore = shutil.ignore_patterns("__pycache__")
-    for name in ("build_charts", "simulator_wasm", "docs"):
+    for name in ("build_charts", "simulator_wasm", "docs", "overrides"):
         shutil.copytree(ROOT / name, tmp / name, ignore=ignore)
     shutil.copy(ROOT / "mkdocs.yml", tmp / "mkdocs.yml")
     os.symlink(ROOT / "node_modules", tmp / "node_modules")
