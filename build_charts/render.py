@@ -304,9 +304,12 @@ def chart_html(chart_id: str, chart: Chart) -> str:
 # ------------------------------------------------------------------------------- wide tables and formulas
 def keyboard_scrollable(content: str) -> str:
     """Let the keyboard reach what may scroll sideways (WCAG 2.1.1): a table wider than the column
-    scrolls in Material's wrapper, a long display formula in its own box; a focusable table or
-    formula can be scrolled with the arrow keys. Applies to a page's content HTML."""
+    scrolls in Material's wrapper, a long display formula or line of code in its own box; a focusable
+    table, formula or code block can be scrolled with the arrow keys. Applies to a page's content HTML."""
     content = content.replace("<table>", '<table tabindex="0">')
+    # A code block: Material makes a wide one focusable when it sets it up, which content.lazy (mkdocs.yml)
+    # delays until it is seen; a keyboard reader must be able to reach it before that.
+    content = content.replace("<pre><span></span><code>", '<pre><span></span><code tabindex="0">')
     content = content.replace('<div class="highlight-ipynb', '<div tabindex="0" class="highlight-ipynb')  # notebook code
     return content.replace('<div class="arithmatex">', '<div class="arithmatex" tabindex="0">')
 
