@@ -85,6 +85,9 @@ def esc(value) -> str:
 
 def html_table(headers: list[str], rows: list[list], caption: str = "") -> str:
     """A plain HTML table (Material styles it like a Markdown table); every cell is escaped text."""
+    if not all(str(h).strip() for h in headers):
+        # A screen reader names a cell by its column's header (axe: td-has-header); a blank one names nothing.
+        raise ValueError(f"html_table: every column needs a header, got {headers!r}")
     head = "".join(f"<th>{esc(h)}</th>" for h in headers)
     body = "".join("<tr>" + "".join(f"<td>{esc(c)}</td>" for c in row) + "</tr>" for row in rows)
     cap = f"<caption>{esc(caption)}</caption>" if caption else ""

@@ -98,7 +98,7 @@ def _f(x: float) -> str:
 @lab_text("pv-table-a")
 def _pv_table_a() -> str:
     t = ILLUSTRATIVE[0]
-    return html_table(["", "event of interest", "all other events", "total"],
+    return html_table(["reports", "event of interest", "all other events", "total"],
                       [["Drug X", f"a = {t.a:,}", f"b = {t.b:,}", f"{t.a + t.b:,}"],
                        ["all other drugs", f"c = {t.c:,}", f"d = {t.d:,}", f"{t.c + t.d:,}"]],
                       caption="Illustrative report counts (invented for teaching, not FAERS data): table A.")

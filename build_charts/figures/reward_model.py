@@ -210,7 +210,7 @@ def _example_answers(n: int) -> str:
     rows = [[f"Answer {_side_name(i)}", words(s["answer"]), count_words(s["answer"])]
             for i, s in enumerate(ex["sides"])]
     return (f"<p><strong>Question:</strong> <code>{esc(words(ex['prompt']))}</code></p>"
-            + html_table(["", "answer (lab tokens)", "words"], rows))
+            + html_table(["answer", "lab tokens", "words"], rows))
 
 
 def _example_verdict(n: int, pick: int) -> str:
@@ -236,7 +236,7 @@ def _example_verdict(n: int, pick: int) -> str:
     rm_txt = (f"The reward model scores answer {_side_name(rm)} higher: r(A) − r(B) = {m:+.2f}, so it gives "
               f"P(A ≻ B) = σ({m:+.2f}) = {float(sigmoid(m)):.2f}.")
     return (f"<p>You chose answer {you}. {verdict} {panel_txt} {rm_txt}</p>"
-            + html_table(["", "answer A", "answer B"], crit))
+            + html_table(["graded on", "answer A", "answer B"], crit))
 
 
 for _n in (0, 1):
