@@ -16,7 +16,7 @@ from build_charts import figures, lab, registry  # noqa: F401  (figures register
 from build_charts.figures import _runs, pretraining, sft
 from build_charts.render import figure_json
 from simulator_wasm.pretrain import PretrainConfig, make_corpus, run_pretrain
-from tests.support import chart_ids, lab_ids
+from tests.support import ROOT, chart_ids, lab_ids
 from tests.support import page_source as source
 
 PAGES = ("index.md", "pretraining.md", "sft.md", "notation.md")
@@ -155,6 +155,17 @@ def test_notation_page_lists_the_overloaded_symbols_with_code_names():
                  "`LossLaw.alpha`", "`R_D_STAR`"):
         assert code in text, code
     assert "\\gamma_{\\text{ptx}}" in text
+
+
+def test_notation_names_the_annotators_symbols_as_the_lab_does():
+    # The Reward modeling chapter's u_i, b_len, b_conf and noise σ (not the sigmoid): the code names the page
+    # gives must be the lab's own.
+    text = source("notation.md")
+    annotators = (ROOT / "simulator_wasm" / "annotators.py").read_text()
+    for symbol in ("u_i(x, y)", "b_{\\text{len}}", "b_{\\text{conf}}", "annotators' **noise** \\(\\sigma\\)"):
+        assert symbol in text, symbol
+    for name in ("biased_utility", "panel_vote", "length_bias", "confidence_bias", "label_noise"):
+        assert f"`{name}`" in text and re.search(rf"\b{name}\b", annotators), name
 
 
 # ------------------------------------------------------------------------------------------------ lab claims
