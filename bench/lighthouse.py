@@ -15,6 +15,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+from collections import Counter
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -57,10 +58,7 @@ def measure(site: Path, pages=CHAPTERS, runs: int = 1) -> dict:
             scores = {c: statistics.median(r["scores"][c] for r in results) for c in CATEGORIES}
             # Scores move between runs on a shared machine: the range goes with the median, and an audit is
             # listed with the number of runs it failed in.
-            failing = {}
-            for r in results:
-                for audit in r["failing_binary_audits"]:
-                    failing[audit] = failing.get(audit, 0) + 1
+            failing = Counter(audit for r in results for audit in r["failing_binary_audits"])
             out[md] = {"scores": scores,
                        "ranges": {c: [min(r["scores"][c] for r in results), max(r["scores"][c] for r in results)]
                                   for c in CATEGORIES},
