@@ -24,7 +24,7 @@ sys.path.insert(0, str(HERE))
 from serve import serve  # noqa: E402
 
 LIGHTHOUSE = HERE / "node_modules" / ".bin" / "lighthouse"
-CHAPTERS = ("index.md", "pretraining.md", "sft.md", "reward-modeling.md", "rlhf-ppo.md", "pharma-applications.md",
+CHAPTERS = ("index.md", "pretraining.md", "sft.md", "reward-modeling.md", "rlhf-ppo.md", "dpo.md", "pharma-applications.md",
             "challenges.md")
 CATEGORIES = ("performance", "accessibility", "best-practices", "seo")
 TARGETS = {"performance": 90, "accessibility": 95, "best-practices": 95, "seo": 95}

@@ -30,7 +30,7 @@ from pathlib import Path, PurePosixPath
 from urllib.parse import unquote, urlsplit
 
 # The chapters of the book that end with a quiz, by page name (docs/<name>.md → site/<name>.html).
-CHAPTERS = ("pretraining", "sft", "reward-modeling", "rlhf-ppo", "pharma-applications", "challenges")
+CHAPTERS = ("pretraining", "sft", "reward-modeling", "rlhf-ppo", "dpo", "pharma-applications", "challenges")
 # A learner who answers every question passes with at least this share right; below it the
 # chapter is "completed" (they can reset the quiz and try again; the LMS keeps the best attempt).
 PASS_PERCENT = 80

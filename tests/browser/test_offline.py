@@ -12,7 +12,7 @@ from tests.support import ROOT, draw_every_chart
 
 pytestmark = pytest.mark.browser
 
-CHAPTERS = ["index", "pretraining", "sft", "reward-modeling", "rlhf-ppo", "pharma-applications", "challenges"]
+CHAPTERS = ["index", "pretraining", "sft", "reward-modeling", "rlhf-ppo", "dpo", "pharma-applications", "challenges"]
 
 
 @pytest.fixture(scope="module")

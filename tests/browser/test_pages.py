@@ -48,9 +48,10 @@ def chart_markers(md: str) -> int:
     return count
 
 
-def test_nav_has_the_eight_chapters():
+def test_nav_has_the_chapters_in_order():
+    # The description's eight pages, with DPO after RLHF & PPO.
     chapters = [p for p in nav_pages() if p not in {"learning-paths.md"}]
-    assert chapters[:8] == ["index.md", "pretraining.md", "sft.md", "reward-modeling.md", "rlhf-ppo.md",
+    assert chapters[:9] == ["index.md", "pretraining.md", "sft.md", "reward-modeling.md", "rlhf-ppo.md", "dpo.md",
                          "pharma-applications.md", "challenges.md", "simulator.md"]
 
 

@@ -16,7 +16,7 @@ from simulator_wasm import scaling_laws as laws
 from tests.support import ROOT
 
 DOCS = ROOT / "docs"
-CHAPTERS = ["pretraining", "sft", "reward-modeling", "rlhf-ppo", "pharma-applications", "challenges"]
+CHAPTERS = ["pretraining", "sft", "reward-modeling", "rlhf-ppo", "dpo", "pharma-applications", "challenges"]
 
 
 def sigmoid(z: float) -> float:
@@ -42,6 +42,9 @@ EXPECTED = {
     ("rlhf-ppo", "clipped-objective"): lambda: min(1.5 * 2, min(max(1.5, 1 - 0.2), 1 + 0.2) * 2),
     # KL of the Gaussian-tilted optimum, sigma^2 / (2 beta^2) (laws.md §8.2)
     ("rlhf-ppo", "tilted-kl"): lambda: laws.tilted_kl(0.25, reward_std=1.0),
+    # DPO loss -log sigma(beta * (log-ratio chosen - log-ratio rejected)) (Rafailov23 Eq. 7), at the start and later
+    ("dpo", "loss-at-start"): lambda: -math.log(sigmoid(0.0)),
+    ("dpo", "margin-loss"): lambda: -math.log(sigmoid(0.1 * (2 - (-1)))),
     # PRR = [a/(a+b)] / [c/(c+d)] (pharma.md §6.4)
     ("pharma-applications", "prr"): lambda: (30 / 1000) / (600 / 99_000),
     # rubric reward of answer B of pharma.md §8.4 with the lab's rubric weights

@@ -1,4 +1,4 @@
-"""The Reward modeling and RLHF & PPO chapters: markers, sliders, the animation, the pseudocode's alignment with
+"""The Reward modeling, RLHF & PPO and DPO chapters: markers, sliders, the animation, the pseudocode's alignment with
 ppo.py, citations, and the lab claims their prose makes (relations only: the lab's numbers may change).
 
 The runs behind the charts are cached per process (build_charts/figures/reward_model.py and rlhf.py), so the chart
@@ -27,14 +27,18 @@ from tests.docs.test_chapters import apply_restyle
 from tests.support import ROOT, chart_ids, lab_ids
 from tests.support import page_source as source
 
-PAGES = ("reward-modeling.md", "rlhf-ppo.md")
+PAGES = ("reward-modeling.md", "rlhf-ppo.md", "dpo.md")
 CHARTS = {"reward-modeling.md": ("rm-preference-distribution", "rm-bradley-terry", "rm-score-distributions",
                                  "rm-noise-annotators"),
-          "rlhf-ppo.md": ("rlhf-beta-slider", "rlhf-dynamics", "rlhf-animation", "rlhf-dpo-vs-ppo")}
+          "rlhf-ppo.md": ("rlhf-beta-slider", "rlhf-dynamics", "rlhf-animation"),
+          "dpo.md": ("rlhf-dpo-vs-ppo",)}
+DIAGRAMS = {"reward-modeling.md": "reward-model-flow.svg", "rlhf-ppo.md": "rl-loop.svg", "dpo.md": "dpo-flow.svg"}
 ALL_CHARTS = [c for cs in CHARTS.values() for c in cs]
 KEY_CONCEPTS = {"reward-modeling.md": ("Pairwise comparisons", "Preference learning", "Sigmoid function",
                                        "Reward distribution"),
-                "rlhf-ppo.md": ("Trust regions", "KL divergence", "Policy optimi[sz]ation", "Advantage computation")}
+                "rlhf-ppo.md": ("Trust regions", "KL divergence", "Policy optimi[sz]ation", "Advantage computation"),
+                "dpo.md": ("Implicit reward", "Reference model", "Bradley–Terry loss on log-ratios",
+                           "Offline preference learning")}
 
 
 # ------------------------------------------------------------------------------------------------ markers
@@ -50,7 +54,10 @@ def test_every_marker_names_a_registered_chart_or_lab_text(md):
 def test_chapter_shows_its_charts_diagram_and_snippets(md):
     text = source(md)
     assert set(CHARTS[md]) <= set(chart_ids(text))
-    diagram = {"reward-modeling.md": "reward-model-flow.svg", "rlhf-ppo.md": "rl-loop.svg"}[md]
+    diagram = DIAGRAMS[md]
+    if diagram is None:
+        assert "--8<-- \"diagrams/" not in text
+        return
     assert f'--8<-- "diagrams/{diagram}"' in text
     svg = (ROOT / "docs" / "diagrams" / diagram).read_text()
     assert svg.startswith('<svg class="diagram"') and "<title" in svg and "<desc" in svg
@@ -369,7 +376,7 @@ def test_built_page_has_every_lab_text_chart_and_diagram(chapter_site, md):
     html = (chapter_site / (md.removesuffix(".md") + ".html")).read_text()
     assert "bc-lab-marker" not in html
     assert html.count('class="bc-lab"') == len(lab_ids(source(md)))
-    assert html.count('<svg class="diagram"') == 1
+    assert html.count('<svg class="diagram"') == (DIAGRAMS[md] is not None)
     for cid in CHARTS[md]:
         assert f'id="chart-{cid}"' in html
     if md == "rlhf-ppo.md":

@@ -21,7 +21,7 @@ torch = pytest.importorskip("torch", reason="torch is not installed: `pip instal
 
 SNIPPETS = ROOT / "docs" / "snippets"
 PAGES = {"pretraining_step.py": "pretraining.md", "sft_masked_loss.py": "sft.md",
-         "bradley_terry_loss.py": "reward-modeling.md", "dpo_loss.py": "rlhf-ppo.md"}
+         "bradley_terry_loss.py": "reward-modeling.md", "dpo_loss.py": "dpo.md"}
 RL_PAGES = {"ppo_clipped_loss.py": "rlhf-ppo.md"}   # prints rewards per iteration, not a loss per step
 
 
