@@ -24,8 +24,8 @@ sys.path.insert(0, str(HERE))
 from serve import serve  # noqa: E402
 
 LIGHTHOUSE = HERE / "node_modules" / ".bin" / "lighthouse"
-CHAPTERS = ("index.md", "pretraining.md", "sft.md", "reward-modeling.md", "rlhf-ppo.md", "dpo.md", "pharma-applications.md",
-            "challenges.md")
+CHAPTERS = ("index.md", "pretraining.md", "sft.md", "reward-modeling.md", "rlhf-ppo.md", "dpo.md",
+            "pharma-applications.md", "challenges.md")
 CATEGORIES = ("performance", "accessibility", "best-practices", "seo")
 TARGETS = {"performance": 90, "accessibility": 95, "best-practices": 95, "seo": 95}
 CHROME_FLAGS = ("--headless --no-sandbox --disable-gpu --disable-quic --no-first-run --disable-background-networking "

@@ -19,6 +19,7 @@ import pytest
 
 from build_charts.live import archive
 from build_charts.live.series import series
+from build_charts.render import _tables, plain
 from simulator_wasm.controls import CONTROLS
 from tests.support import ENV, MKDOCS, ROOT, serve, draw_every_chart
 
@@ -236,6 +237,57 @@ def test_without_numpy_the_page_says_why_and_shows_precomputed_results(context, 
     assert not any("pyodide" in u for u in context.requests)   # no worker started: nothing to run
     foreign = [u for u in context.requests if not u.startswith(nonumpy_url.removesuffix("simulator.html"))]
     assert not foreign, foreign
+
+
+PAGE_TABLES = """() => [...document.querySelectorAll('.bc-plot[data-chart^="simulator-"]')].map(el => ({
+    chart: el.dataset.chart,
+    title: (el.layout.title || {}).text || '',
+    layout: el.layout,
+    data: el.data.map(t => ({name: t.name, x: t.x && Array.from(t.x), y: t.y && Array.from(t.y), type: t.type,
+                             xaxis: t.xaxis, yaxis: t.yaxis, orientation: t.orientation, visible: t.visible})),
+    tables: [...el.closest('figure').querySelectorAll('.bc-data-scroll table')].map(t => ({
+        caption: t.caption.textContent,
+        head: [...t.tHead.rows[0].cells].map(c => c.textContent),
+        rows: [...t.tBodies[0].rows].map(r => [...r.cells].map(c => c.textContent))})),
+}))"""
+
+
+def tables_of(html_text: str) -> list[dict]:
+    """Caption, header and body cells of each table in build-time data-table HTML."""
+    def cells(tag, text):
+        return [html.unescape(c) for c in re.findall(rf"<{tag}(?:\s[^>]*)?>(.*?)</{tag}>", text, re.S)]
+
+    out = []
+    for table in re.findall(r"<table[^>]*>(.*?)</table>", html_text, re.S):
+        head, body = table.split("</thead>")
+        out.append({"caption": html.unescape(re.search(r"<caption>(.*?)</caption>", head, re.S).group(1)),
+                    "head": cells("th", head),
+                    "rows": [cells("td", row) for row in re.findall(r"<tr>(.*?)</tr>", body, re.S)]})
+    return out
+
+
+def test_data_tables_follow_the_charts(context, nonumpy_url):
+    """A chart's data table is its text alternative: after a control changes the chart, the table holds the
+    new numbers, laid out as the build lays them out (build_charts/render.py, from the chart's own data)."""
+    page = open_page(context, nonumpy_url)
+    assert wait_mode(page, "precomputed", "live") == "precomputed"
+    charts_settled(page)
+    before = page.evaluate(PAGE_TABLES)
+    page.focus("#sim-kl_coef")
+    page.keyboard.press("End")
+    charts_settled(page)
+    after = page.evaluate(PAGE_TABLES)
+    assert [c["tables"] for c in after] != [c["tables"] for c in before], "the control changed no table"
+    for chart in after:
+        data = [{k: v for k, v in t.items() if v is not None} for t in chart["data"]]   # undefined in the page
+        expected = tables_of("".join(_tables(data, chart["layout"], plain(chart["title"]))))
+        for got, want in zip(chart["tables"], expected):
+            for key in ("caption", "head"):
+                assert got[key] == want[key], (chart["chart"], key, got[key], want[key])
+            bad = [(g, w) for g, w in zip(got["rows"], want["rows"]) if g != w]
+            assert not bad and len(got["rows"]) == len(want["rows"]), (chart["chart"], got["caption"], bad[:3])
+        assert len(chart["tables"]) == len(expected), chart["chart"]
+    assert not page.errors, page.errors
 
 
 def test_file_protocol_says_so_and_shows_precomputed_results(context, built_site):

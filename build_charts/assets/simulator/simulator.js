@@ -249,6 +249,100 @@
     });
     Plotly.restyle(el, { x: t.x, y: t.y, name: names }, t.idx);
     el._shownKey = key;
+    retable(el);
+  }
+
+  // ---------------------------------------------------------------- data tables
+  // A chart's data table (build_charts/render.py, data_table_html) must show what the chart shows:
+  // rebuilt after each redraw the way the build writes it, one table per panel, wide (a column per
+  // series) when the panel's series share their x values, else long (a row per point).
+  function plain(text) { return String(text || "").replace(/<[^>]+>/g, " ").split(/\s+/).filter(Boolean).join(" "); }
+
+  function number(v) {   // render.number: separators for integers, else 4 significant digits as Python's "g"
+    if (v === null || v === undefined || (typeof v === "number" && isNaN(v))) { return "–"; }
+    if (typeof v !== "number") { return String(v); }
+    if (Number.isInteger(v) && Math.abs(v) < 1e15) { return (v + 0).toLocaleString("en-US"); }
+    var a = Math.abs(v), sign = v < 0 ? "-" : "";
+    if (a >= 1e-3 && a < 1e6) {
+      var p = a.toPrecision(4);
+      // An exact tie (0.78125 is exactly 25/32) rounds to even in Python, away from zero in toPrecision.
+      var digits = a.toFixed(30).replace(/0+$/, "").replace(".", "").replace(/^0+/, "");
+      if (digits.length === 5 && digits.charAt(4) === "5") {
+        var down = (a * (1 - 1e-12)).toPrecision(4);
+        if (Number(down.split("e")[0].replace(".", "").slice(-1)) % 2 === 0) { p = down; }
+      }
+      var g = p.split("e"), mant = g[0].indexOf(".") < 0 ? g[0] : g[0].replace(/\.?0+$/, "");
+      if (g.length === 1) { return sign + mant; }
+      var e = Number(g[1]);
+      return sign + mant + "e" + (e < 0 ? "-" : "+") + (Math.abs(e) < 10 ? "0" : "") + Math.abs(e);
+    }
+    var m = v.toExponential(3).split("e");
+    return m[0] + "e" + Number(m[1]);
+  }
+
+  function axisTitle(layout, id, fallback) {   // an untitled axis takes the title of one it matches
+    var name = function (a) { return a.charAt(0) + "axis" + a.slice(1); };
+    var title = function (k) { return plain(((layout[k] || {}).title || {}).text); };
+    var group = (layout[name(id)] || {}).matches || id, same = new RegExp("^" + id.charAt(0) + "axis\\d*$");
+    var mates = Object.keys(layout).sort().filter(function (k) {
+      return same.test(k) && ((layout[k] || {}).matches === group || k === name(group));
+    });
+    return title(name(id)) || mates.map(title).filter(Boolean)[0] || fallback;
+  }
+
+  function tableOf(caption, head, rows) {
+    var table = document.createElement("table"), cap = table.createCaption(), tr = table.createTHead().insertRow();
+    table.setAttribute("data-bc", "data");
+    cap.textContent = caption;
+    head.forEach(function (h) {
+      var th = document.createElement("th");
+      th.scope = "col";
+      th.textContent = h;
+      tr.appendChild(th);
+    });
+    var body = table.createTBody();
+    rows.forEach(function (row) {
+      var r = body.insertRow();
+      row.forEach(function (c) { r.insertCell().textContent = c; });
+    });
+    return table;
+  }
+
+  function retable(el) {
+    var box = el.closest("figure") && el.closest("figure").querySelector(".bc-data-scroll");
+    if (!box) { return; }
+    var layout = el.layout || {}, title = plain((layout.title || {}).text) || el.getAttribute("data-chart");
+    var panels = new Map();
+    el.data.forEach(function (t, i) {
+      var y = Array.from(t.y || []), x = t.x ? Array.from(t.x) : y.map(function (_, j) { return j; });
+      if (!y.length) { return; }
+      var key = (t.xaxis || "x") + " " + (t.yaxis || "y");
+      if (!panels.has(key)) { panels.set(key, []); }
+      panels.get(key).push({ name: plain(t.name) || "trace " + (i + 1), x: x, y: y });
+    });
+    box.querySelectorAll("table[data-bc=data]").forEach(function (t) { t.remove(); });
+    var n = 0;
+    panels.forEach(function (series, key) {
+      var axes = key.split(" "), xt = axisTitle(layout, axes[0], "x"), yt = axisTitle(layout, axes[1], "value");
+      var cap = panels.size === 1 ? title : title + " — panel " + (++n) + ": " + yt + " against " + xt;
+      var same = series.every(function (s) { return JSON.stringify(s.x) === JSON.stringify(series[0].x); });
+      var head, rows;
+      if (same) {
+        head = [xt].concat(series.map(function (s) {
+          return series.length > 1 && yt !== "value" ? s.name + ": " + yt : s.name;
+        }));
+        rows = series[0].x.map(function (x, r) {
+          return [number(x)].concat(series.map(function (s) { return number(s.y[r]); }));
+        });
+      } else {
+        head = ["series", xt, yt];
+        rows = [];
+        series.forEach(function (s) {
+          s.x.forEach(function (x, r) { rows.push([s.name, number(x), number(s.y[r])]); });
+        });
+      }
+      box.appendChild(tableOf(cap, head, rows));
+    });
   }
 
   function flush() {
