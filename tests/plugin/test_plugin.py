@@ -104,6 +104,21 @@ def test_broken_internal_link_fails_strict_build_naming_page(tmp_path):
     assert "chapter.md" in result.stderr and "missing.md" in result.stderr
 
 
+def test_link_to_a_missing_heading_fails_the_books_strict_build(tmp_path):
+    """The book's own `validation` block (mkdocs.yml) makes a link to an anchor that no page has stop the
+    build, naming the page and the anchor."""
+    block = re.search(r"^validation:\n(?:  .*\n)+", (ROOT / "mkdocs.yml").read_text(), re.M).group(0)
+    config = make_site(tmp_path, {
+        "index.md": "# Home\n\n## Real heading\n",
+        "chapter.md": "# Chapter\n\nSee [it](index.md#real-heading) and [this](index.md#no-such-heading).\n",
+    })
+    config.write_text(config.read_text() + block)
+    result = mkdocs_build(config, tmp_path / "site")
+    assert result.returncode != 0
+    assert "chapter.md" in result.stderr and "no-such-heading" in result.stderr
+    assert "real-heading" not in result.stderr
+
+
 def test_missing_npm_assets_fail_with_the_fix(tmp_path):
     config = make_site(tmp_path, {"index.md": "# Home\n"})
     config.write_text(config.read_text().replace(str(ROOT / "node_modules"), str(tmp_path / "nowhere")))
