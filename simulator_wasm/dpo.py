@@ -12,7 +12,7 @@ DPOConfig.
 
 Shapes: n pairs, R answer-token rows, T window, V vocabulary.
 
-Training, numbered as in the chapter:
+Training, in four steps:
     1. take the pairs labelled for the reward model and keep, for each, the rows where chosen and rejected differ,
     2. compute log π_ref of those rows once (the SFT model is frozen),
     3. each epoch: shuffle the pairs; per minibatch, forward the policy, the DPO loss, backward, Adam step,
