@@ -23,9 +23,11 @@ sys.path.insert(0, str(HERE))
 
 from serve import serve  # noqa: E402
 
+sys.path.insert(0, str(HERE.parent))
+from build_charts.scorm import CHAPTERS as QUIZ_CHAPTERS  # noqa: E402
+
 LIGHTHOUSE = HERE / "node_modules" / ".bin" / "lighthouse"
-CHAPTERS = ("index.md", "pretraining.md", "sft.md", "reward-modeling.md", "rlhf-ppo.md", "dpo.md",
-            "pharma-applications.md", "challenges.md")
+CHAPTERS = ("index.md", *(f"{name}.md" for name in QUIZ_CHAPTERS))
 CATEGORIES = ("performance", "accessibility", "best-practices", "seo")
 TARGETS = {"performance": 90, "accessibility": 95, "best-practices": 95, "seo": 95}
 CHROME_FLAGS = ("--headless --no-sandbox --disable-gpu --disable-quic --no-first-run --disable-background-networking "

@@ -10,7 +10,7 @@ import re
 import pytest
 
 from tests.browser.test_pages import nav_pages, page_url
-from tests.support import ROOT, draw_every_chart
+from tests.support import PHONE, ROOT, draw_every_chart
 
 AXE = ROOT / "node_modules/axe-core/axe.min.js"
 TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
@@ -72,8 +72,7 @@ def test_the_page_as_loaded_on_a_phone_measures_right(browser, site_url, md):
     estimate seems to lie over the next one. The two rules that measure geometry must still pass there:
     contrast (text over a different background) and target size (a control covered by another; WCAG 2.2,
     which Lighthouse counts). docs/stylesheets/book.css sizes the estimates for this."""
-    context = browser.new_context(viewport={"width": 412, "height": 823}, device_scale_factor=1.75,
-                                  is_mobile=True, has_touch=True)
+    context = browser.new_context(**PHONE)
     page = context.new_page()
     page.goto(site_url + page_url(md), wait_until="load")
     page.wait_for_timeout(1000)   # Material's start-up and the blocks near the screen, as Lighthouse waits

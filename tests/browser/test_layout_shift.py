@@ -9,6 +9,7 @@ book stays well under it.
 import pytest
 
 from tests.browser.test_pages import nav_pages, page_url
+from tests.support import PHONE
 
 RECORD_SHIFTS = """
 window.__shifts = [];
@@ -24,8 +25,7 @@ new PerformanceObserver(list => {
 @pytest.mark.browser
 @pytest.mark.parametrize("md", nav_pages())
 def test_loading_a_page_moves_no_text(browser, site_url, md):
-    context = browser.new_context(viewport={"width": 412, "height": 823}, device_scale_factor=1.75,
-                                  is_mobile=True, has_touch=True)
+    context = browser.new_context(**PHONE)
     context.add_init_script(RECORD_SHIFTS)
     page = context.new_page()
     page.goto(site_url + page_url(md), wait_until="load")

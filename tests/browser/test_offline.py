@@ -6,13 +6,13 @@ import zipfile
 
 import pytest
 
-from build_charts import offline
+from build_charts import offline, scorm
 from tests.docs.test_quizzes import load
 from tests.support import ROOT, draw_every_chart
 
 pytestmark = pytest.mark.browser
 
-CHAPTERS = ["index", "pretraining", "sft", "reward-modeling", "rlhf-ppo", "dpo", "pharma-applications", "challenges"]
+CHAPTERS = ["index", *scorm.CHAPTERS]
 
 
 @pytest.fixture(scope="module")
