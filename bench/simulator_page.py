@@ -26,8 +26,8 @@ from tests.support import QuietHandler, draw_every_chart  # noqa: E402
 
 # With the PPO chart on screen (as when a reader watches it), move the β slider between grid values
 # (so every move shows another precomputed run; moves within a grid cell cost ~1 ms): "sync" is the
-# input handler, which redraws the charts on screen; "all" runs until the off-screen charts,
-# redrawn one per task after it, are done too.
+# input handler, which redraws the charts on screen; "all" runs until the off-screen charts and the
+# data tables of the charts redrawn, one per task after it, are done too.
 STEP_JS = """async n => {
   document.getElementById('chart-simulator-reward-kl').scrollIntoView();
   await new Promise(r => setTimeout(r, 300));

@@ -204,10 +204,12 @@
   // A Plotly redraw costs ~10–30 ms a chart, so a control change redraws only the charts on
   // screen at once; the others are redrawn one per task right after (or when scrolled into
   // view), and a chart whose data did not change is not redrawn at all. Text alternatives are
-  // updated at once for all.
+  // updated at once for all; a redrawn chart's data table, a few hundred cells, is rebuilt in a
+  // task of its own after the charts, so the chart the reader watches is not kept waiting for it.
   var CHARTS = null;
   var visible = new Set();
   var pending = new Map();   // chart element → [series, label] still to draw
+  var staleTables = new Set();   // redrawn charts whose data table still shows the previous run
   var flushing = false;
 
   function charts() {
@@ -249,7 +251,8 @@
     });
     Plotly.restyle(el, { x: t.x, y: t.y, name: names }, t.idx);
     el._shownKey = key;
-    retable(el);
+    staleTables.add(el);
+    flush();
   }
 
   // ---------------------------------------------------------------- data tables
@@ -346,14 +349,22 @@
   }
 
   function flush() {
-    // Off-screen charts, one per task so the page stays responsive.
+    // Off-screen charts, then the data tables of the charts redrawn, one per task so the page stays responsive.
     if (flushing) { return; }
     flushing = true;
     setTimeout(function next() {
       var el = null;
       pending.forEach(function (job, chart) { if (!el && chart.getAttribute("data-drawn") === "true") { el = chart; } });
-      if (!el) { flushing = false; return; }
-      draw(el);
+      if (el) {
+        draw(el);
+      } else if (staleTables.size) {
+        el = staleTables.values().next().value;
+        staleTables.delete(el);
+        retable(el);
+      } else {
+        flushing = false;
+        return;
+      }
       setTimeout(next, 0);
     }, 0);
   }
@@ -666,7 +677,7 @@
   window.bookSimulator = {
     state: S,
     values: function () { return JSON.parse(JSON.stringify(S.values)); },
-    chartsPending: function () { return pending.size; },
+    chartsPending: function () { return pending.size + staleTables.size; },   // charts and tables still to redraw
     setTimeLimit: function (ms) { S.timeLimitMs = ms; },
     crashWorker: function () { if (S.worker) { S.worker.postMessage({ type: "crash" }); } },
     run: run,
