@@ -5,21 +5,18 @@ http.server would count uncompressed bytes and flag missing compression that rea
     with serve(Path("site")) as url: ...     # url = "http://127.0.0.1:<port>/"
 """
 
-import functools
 import gzip
-import http.server
-import threading
-from contextlib import contextmanager
+import sys
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from tests.support import QuietHandler, serve as serve_directory  # noqa: E402
 
 COMPRESSIBLE = (".html", ".js", ".mjs", ".css", ".json", ".svg", ".xml", ".txt", ".py", ".map", ".csv", ".jsonl")
 
 
-class StaticHostHandler(http.server.SimpleHTTPRequestHandler):
+class StaticHostHandler(QuietHandler):
     _gzipped: dict = {}   # path → compressed bytes, shared by the server's threads (the site does not change)
-
-    def log_message(self, *args):
-        pass
 
     def end_headers(self):
         self.send_header("Cache-Control", "max-age=600")   # GitHub Pages sends the same lifetime
@@ -43,12 +40,5 @@ class StaticHostHandler(http.server.SimpleHTTPRequestHandler):
         self.wfile.write(body)
 
 
-@contextmanager
 def serve(site: Path):
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0),
-                                             functools.partial(StaticHostHandler, directory=str(site)))
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/"
-    finally:
-        server.shutdown()
+    return serve_directory(site, StaticHostHandler)

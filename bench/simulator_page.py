@@ -9,12 +9,9 @@ results (median and p90 over slider steps; goal ≤ 50 ms).
 """
 
 import argparse
-import functools
-import http.server
 import json
 import statistics
 import sys
-import threading
 import time
 from pathlib import Path
 
@@ -22,7 +19,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
-from tests.support import QuietHandler, draw_every_chart  # noqa: E402
+from tests.support import draw_every_chart, serve  # noqa: E402
 
 # With the PPO chart on screen (as when a reader watches it), move the β slider between grid values
 # (so every move shows another precomputed run; moves within a grid cell cost ~1 ms): "sync" is the
@@ -60,15 +57,11 @@ def measure(site: Path, steps: int = 40, run: bool = True) -> dict:
     from simulator_wasm.config import PipelineConfig
     from simulator_wasm.pipeline import run_pipeline
 
-    handler = functools.partial(QuietHandler, directory=str(site))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    url = f"http://127.0.0.1:{server.server_address[1]}/simulator.html"
     out = {}
-    with sync_playwright() as p:
+    with serve(site) as base, sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         page = browser.new_page()
-        page.goto(url)
+        page.goto(base + "simulator.html")
         page.wait_for_function("() => ['live', 'precomputed'].includes(document.querySelector('.bc-simulator')"
                                ".dataset.mode)", timeout=180_000)
         out["mode"] = page.evaluate("document.querySelector('.bc-simulator').dataset.mode")
@@ -93,12 +86,11 @@ def measure(site: Path, steps: int = 40, run: bool = True) -> dict:
                                    " && document.querySelector('.bc-simulator').dataset.lastEvent", timeout=900_000)
             last = page.evaluate("document.querySelector('.bc-simulator').dataset.lastEvent")
             if last == "finished":
-                run = page.evaluate("bookSimulator.state.metrics.runs[0]")
-                out["default_run_browser_s"] = round(run["wallMs"] / 1000, 2)
+                wall_ms = page.evaluate("bookSimulator.state.metrics.runs[0].wallMs")
+                out["default_run_browser_s"] = round(wall_ms / 1000, 2)
             else:
                 out["default_run_browser_error"] = last
         browser.close()
-    server.shutdown()
     if not run:
         return out
     t0 = time.perf_counter()

@@ -48,10 +48,10 @@ class QuietHandler(http.server.SimpleHTTPRequestHandler):
 
 
 @contextlib.contextmanager
-def serve(directory):
-    """Serve ``directory`` on a free local port for the duration of the block; yields the base URL."""
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0),
-                                             functools.partial(QuietHandler, directory=str(directory)))
+def serve(directory, handler=QuietHandler):
+    """Serve ``directory`` on a free local port for the duration of the block; yields the base URL.
+    bench/serve.py passes a handler that compresses as a static host does."""
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(handler, directory=str(directory)))
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
         yield f"http://127.0.0.1:{server.server_address[1]}/"
