@@ -9,21 +9,22 @@ chapter whose last code block is furthest down: no button before the reader gets
 import pytest
 
 from tests.browser.test_pages import page_url
+from tests.support import PHONE
 
 COPY_BUTTON = ".md-code__button[data-md-type=copy]"
 
 
 @pytest.mark.browser
 def test_a_code_block_gets_its_copy_button_when_it_comes_into_view(browser, site_url):
-    context = browser.new_context(viewport={"width": 412, "height": 823}, is_mobile=True, has_touch=True,
-                                  permissions=["clipboard-read", "clipboard-write"])
+    context = browser.new_context(**PHONE, permissions=["clipboard-read", "clipboard-write"])
     page = context.new_page()
     page.goto(site_url + page_url("rlhf-ppo.md"), wait_until="load")
     page.wait_for_timeout(500)   # Material's start-up
     blocks = page.locator("article .highlight")
     assert blocks.count() >= 1, "rlhf-ppo.md has no code block: pick another chapter for this test"
     block = blocks.last
-    assert block.evaluate("b => b.getBoundingClientRect().top") > 823, "the code block is on the first screen"
+    assert block.evaluate("b => b.getBoundingClientRect().top") > PHONE["viewport"]["height"], \
+        "the code block is on the first screen"
     button = block.locator(COPY_BUTTON)
     assert button.count() == 0, "set up before it came into view: is content.lazy off in mkdocs.yml?"
 
