@@ -88,3 +88,29 @@ class Typesetter:
             formulas.append((body[len(left):-len(right)].strip(), tag == "div"))
         typeset = iter(self.typeset(formulas, where))
         return FORMULA.sub(lambda m: f'<{m.group(1)} class="arithmatex">{next(typeset)}</{m.group(1)}>', page_html)
+
+
+# KaTeX writes each formula three times: MathML for screen readers, the TeX source in an annotation, and the
+# glyphs that are drawn. Material's search indexed all three ("C=6NDC = 6NDC=6ND"); what it should index is the
+# MathML, what a screen reader says. (Material's own data-search-exclude cannot skip the glyphs: its parser stops
+# skipping at the first nested </span>.)
+NOT_SEARCHED = re.compile(r'<annotation encoding="application/x-tex">.*?</annotation>'
+                          r'|<span class="katex-html" aria-hidden="true">', re.S)
+SPAN_TAG = re.compile(r"<(/?)span\b[^>]*>")
+
+
+def for_search(page_html: str) -> str:
+    """``page_html`` with each typeset formula reduced to its MathML: the text the search index should hold."""
+    out, i = [], 0
+    while m := NOT_SEARCHED.search(page_html, i):
+        out.append(page_html[i:m.start()])
+        i = m.end()
+        if m.group().startswith("<span"):   # the glyphs: skip to the </span> that closes this one
+            depth = 1
+            for tag in SPAN_TAG.finditer(page_html, i):
+                depth += -1 if tag.group(1) else 1
+                if depth == 0:
+                    i = tag.end()
+                    break
+    out.append(page_html[i:])
+    return "".join(out)

@@ -8,7 +8,7 @@ import re
 from pathlib import Path
 
 from mkdocs.exceptions import PluginError
-from mkdocs.plugins import BasePlugin, get_plugin_logger
+from mkdocs.plugins import BasePlugin, CombinedEvent, event_priority, get_plugin_logger
 from mkdocs.structure.files import File
 from mkdocs.utils import get_relative_url
 
@@ -107,6 +107,23 @@ class BuildChartsPlugin(BasePlugin[BuildChartsConfig]):
         # Every page has an embed view (?embed=1, assets/embed.js); its script goes first.
         self.pages_needing[page.file.src_uri] = list(dict.fromkeys(assets.EMBED_ASSETS + needs))
         return html
+
+    # Material's search reads page.content in its own on_page_context: it gets the page with each formula as
+    # MathML only (math.for_search), and the page itself gets back every part of its formulas right after.
+    @event_priority(100)
+    def _content_for_search(self, context, page, config, nav):
+        if self.config.enabled:
+            self._typeset_content = page.content
+            page.content = math.for_search(page.content)
+        return context
+
+    @event_priority(-100)
+    def _content_for_page(self, context, page, config, nav):
+        if self.config.enabled:
+            page.content = self._typeset_content
+        return context
+
+    on_page_context = CombinedEvent(_content_for_search, _content_for_page)
 
     def on_post_page(self, output, page, config):
         # Scripts go into <head> with `defer` so they never block the first

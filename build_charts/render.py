@@ -293,7 +293,8 @@ def chart_html(chart_id: str, chart: Chart) -> str:
         f'data-chart="{html.escape(chart_id, quote=True)}" role="figure" '
         f'aria-label="{html.escape(chart.alt, quote=True)}" '
         f'data-figure="{html.escape(encoded, quote=True)}"></div>'
-        f'<details class="bc-data"><summary>Data table: {html.escape(title)}</summary>'
+        # Search skips the numbers: a query should find the chart's page, not hundreds of table cells.
+        f'<details class="bc-data" data-search-exclude><summary>Data table: {html.escape(title)}</summary>'
         # A long table scrolls in its own box, which takes focus so the keyboard can scroll it too.
         f'<div class="bc-data-scroll" tabindex="0" role="region" aria-label="Data table: {html.escape(title, quote=True)}">'
         f"{data_table_html(fig, title)}</div></details>"

@@ -1,5 +1,6 @@
 """The build_charts plugin, tested by building small fixture sites end to end."""
 
+import json
 import re
 import textwrap
 from pathlib import Path
@@ -70,6 +71,18 @@ def test_marker_becomes_inline_figure_and_assets_load_only_where_needed(tmp_path
     # Vendored files were copied, relative links resolve.
     assert (tmp_path / "site/assets/vendor/plotly/plotly-cartesian.min.js").is_file()
     assert list((tmp_path / "site/assets/vendor/katex/fonts").glob("*.woff2"))
+
+
+def test_search_indexes_a_formula_once_and_no_chart_data_table(tmp_path):
+    config = make_site(tmp_path, {"index.md": f"# Page\n\nThe split is \\(C = 6ND\\).\n\n```chart\n{first_chart_id()}\n```\n"})
+    config.write_text(config.read_text().replace("plugins:\n", "plugins:\n  - search\n"))
+    result = mkdocs_build(config, tmp_path / "site")
+    assert result.returncode == 0, result.stderr
+    page = (tmp_path / "site/index.html").read_text()
+    assert "C = 6ND" in page and "Data table:" in page   # the formula's TeX source, and the table under the chart
+    text = " ".join(doc["text"] for doc in json.loads((tmp_path / "site/search/search_index.json").read_text())["docs"])
+    assert text.count("6ND") == 1, text       # the MathML (a screen reader's words), not the source or the glyphs
+    assert "Data table:" not in text and "<table" not in text, text
 
 
 def test_formula_katex_cannot_typeset_fails_the_build_naming_page_and_formula(tmp_path):
