@@ -74,7 +74,8 @@ def test_marker_becomes_inline_figure_and_assets_load_only_where_needed(tmp_path
 
 
 def test_search_indexes_a_formula_once_and_no_chart_data_table(tmp_path):
-    config = make_site(tmp_path, {"index.md": f"# Page\n\nThe split is \\(C = 6ND\\).\n\n```chart\n{first_chart_id()}\n```\n"})
+    config = make_site(tmp_path, {"index.md": f"# Page\n\nThe split is \\(C = 6ND\\).\n\n\\[\\frac{{Z}}{{7}}\\]\n\n"
+                                              f"After the formula.\n\n```chart\n{first_chart_id()}\n```\n"})
     config.write_text(config.read_text().replace("plugins:\n", "plugins:\n  - search\n"))
     result = mkdocs_build(config, tmp_path / "site")
     assert result.returncode == 0, result.stderr
@@ -82,6 +83,7 @@ def test_search_indexes_a_formula_once_and_no_chart_data_table(tmp_path):
     assert "C = 6ND" in page and "Data table:" in page   # the formula's TeX source, and the table under the chart
     text = " ".join(doc["text"] for doc in json.loads((tmp_path / "site/search/search_index.json").read_text())["docs"])
     assert text.count("6ND") == 1, text       # the MathML (a screen reader's words), not the source or the glyphs
+    assert text.count("Z7") == 1 and "\\frac" not in text and "After the formula." in text, text
     assert "Data table:" not in text and "<table" not in text, text
 
 
