@@ -13,6 +13,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 # Lighthouse's mobile preset (a Moto G Power): the screen of the tests that load a page as Lighthouse does.
 PHONE = {"viewport": {"width": 412, "height": 823}, "device_scale_factor": 1.75, "is_mobile": True, "has_touch": True}
+# A large desktop screen: the first screen that shows the most blocks of a page (13, on "For authors").
+LARGE_DESKTOP = {"viewport": {"width": 2560, "height": 1440}}
 MKDOCS = [sys.executable, "-m", "mkdocs"]
 ENV = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
 

@@ -1,4 +1,4 @@
-"""Text does not move under the reader's eyes while a page loads on a phone-sized screen.
+"""Text does not move under the reader's eyes while a page loads, on a phone and on a large desktop screen.
 
 Blocks of a chapter are laid out only near the screen (content-visibility in docs/stylesheets/book.css); one
 that is on the first screen but sized late pushes the text below it down. Measured here as the browser's
@@ -9,7 +9,7 @@ book stays well under it.
 import pytest
 
 from tests.browser.test_pages import nav_pages, page_url
-from tests.support import PHONE
+from tests.support import LARGE_DESKTOP, PHONE
 
 RECORD_SHIFTS = """
 window.__shifts = [];
@@ -23,9 +23,10 @@ new PerformanceObserver(list => {
 
 
 @pytest.mark.browser
+@pytest.mark.parametrize("screen", [PHONE, LARGE_DESKTOP], ids=["phone", "large-desktop"])
 @pytest.mark.parametrize("md", nav_pages())
-def test_loading_a_page_moves_no_text(browser, site_url, md):
-    context = browser.new_context(**PHONE)
+def test_loading_a_page_moves_no_text(browser, site_url, md, screen):
+    context = browser.new_context(**screen)
     context.add_init_script(RECORD_SHIFTS)
     page = context.new_page()
     page.goto(site_url + page_url(md), wait_until="load")
@@ -33,4 +34,4 @@ def test_loading_a_page_moves_no_text(browser, site_url, md):
     shifts = page.evaluate("window.__shifts")
     context.close()
     total = sum(s["value"] for s in shifts)
-    assert total < 0.02, f"{md}: layout shift {total:.3f} while loading: {shifts}"
+    assert total < 0.02, f"{md} ({screen['viewport']}): layout shift {total:.3f} while loading: {shifts}"
