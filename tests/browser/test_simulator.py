@@ -13,13 +13,15 @@ import math
 import re
 import subprocess
 import sys
+from decimal import Decimal
 from urllib.parse import parse_qs, urlsplit
 
+import numpy as np
 import pytest
 
 from build_charts.live import archive
 from build_charts.live.series import series
-from build_charts.render import _tables, plain
+from build_charts.render import _tables, number, plain
 from simulator_wasm.controls import CONTROLS
 from tests.support import ENV, MKDOCS, ROOT, serve, draw_every_chart
 
@@ -287,6 +289,24 @@ def test_data_tables_follow_the_charts(context, nonumpy_url):
             bad = [(g, w) for g, w in zip(got["rows"], want["rows"]) if g != w]
             assert not bad and len(got["rows"]) == len(want["rows"]), (chart["chart"], got["caption"], bad[:3])
         assert len(chart["tables"]) == len(expected), chart["chart"]
+    assert not page.errors, page.errors
+
+
+def test_table_cells_are_written_as_the_build_writes_them(context, official_url):
+    """The page's number() against render.number: integers, both signs, the exponent forms, and exact ties at
+    the fifth significant digit, which Python rounds to even and toPrecision away from zero."""
+    idle_worker(context)
+    page = open_page(context, official_url)
+    rng = np.random.default_rng(0)
+    dyadic = [m / 2 ** k * 10 ** e for k in range(1, 12) for m in range(1, 2 ** k, 2) for e in (0, 2)]
+    ties = [x for x in dyadic if (d := Decimal(x).normalize().as_tuple().digits) and len(d) == 5 and d[-1] == 5]
+    assert sum(Decimal(x).normalize().as_tuple().digits[3] % 2 == 0 for x in ties) >= 10, \
+        "the sample must hold ties that rounding half away from zero would get wrong"
+    values = ([0, -0.0, 7, -1234567, 10 ** 14, 0.001, 0.00099999, 999999.5, 1e6, -2.5e-7, 12345.0, float("nan"),
+               None] + ties + [-t for t in ties] + (10.0 ** rng.uniform(-8, 8, 400) * rng.choice([-1, 1], 400)).tolist())
+    got = page.evaluate("vs => vs.map(bookSimulator.number)", values)
+    bad = [(v, g, number(v)) for v, g in zip(values, got) if g != number(v)]
+    assert not bad, bad[:5]
     assert not page.errors, page.errors
 
 

@@ -261,18 +261,25 @@
   // series) when the panel's series share their x values, else long (a row per point).
   function plain(text) { return String(text || "").replace(/<[^>]+>/g, " ").split(/\s+/).filter(Boolean).join(" "); }
 
+  // One formatter for all cells: toLocaleString builds a new one per call, which made number() most of the
+  // main thread spent rebuilding a chart's data table.
+  var GROUPED = new Intl.NumberFormat("en-US", { maximumFractionDigits: 0 });
+
   function number(v) {   // render.number: separators for integers, else 4 significant digits as Python's "g"
     if (v === null || v === undefined || (typeof v === "number" && isNaN(v))) { return "–"; }
     if (typeof v !== "number") { return String(v); }
-    if (Number.isInteger(v) && Math.abs(v) < 1e15) { return (v + 0).toLocaleString("en-US"); }
+    if (Number.isInteger(v) && Math.abs(v) < 1e15) { return GROUPED.format(v + 0); }   // + 0: -0 is shown as 0
     var a = Math.abs(v), sign = v < 0 ? "-" : "";
     if (a >= 1e-3 && a < 1e6) {
       var p = a.toPrecision(4);
-      // An exact tie (0.78125 is exactly 25/32) rounds to even in Python, away from zero in toPrecision.
-      var digits = a.toFixed(30).replace(/0+$/, "").replace(".", "").replace(/^0+/, "");
-      if (digits.length === 5 && digits.charAt(4) === "5") {
-        var down = (a * (1 - 1e-12)).toPrecision(4);
-        if (Number(down.split("e")[0].replace(".", "").slice(-1)) % 2 === 0) { p = down; }
+      // An exact tie (0.78125 is exactly 25/32) rounds to even in Python, away from zero in toPrecision. Only a
+      // value whose fifth significant digit is 5 can be one, so the exact digits are read for those alone.
+      if (/5(e|$)/.test(a.toPrecision(5))) {
+        var digits = a.toFixed(30).replace(/0+$/, "").replace(".", "").replace(/^0+/, "");
+        if (digits.length === 5 && digits.charAt(4) === "5") {
+          var down = (a * (1 - 1e-12)).toPrecision(4);
+          if (Number(down.split("e")[0].replace(".", "").slice(-1)) % 2 === 0) { p = down; }
+        }
       }
       var g = p.split("e"), mant = g[0].indexOf(".") < 0 ? g[0] : g[0].replace(/\.?0+$/, "");
       if (g.length === 1) { return sign + mant; }
@@ -678,6 +685,7 @@
     state: S,
     values: function () { return JSON.parse(JSON.stringify(S.values)); },
     chartsPending: function () { return pending.size + staleTables.size; },   // charts and tables still to redraw
+    number: number,   // a data table's cell text, as build_charts/render.py's number() writes it
     setTimeLimit: function (ms) { S.timeLimitMs = ms; },
     crashWorker: function () { if (S.worker) { S.worker.postMessage({ type: "crash" }); } },
     run: run,
