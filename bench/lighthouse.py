@@ -34,6 +34,7 @@ CHROME_FLAGS = ("--headless --no-sandbox --disable-gpu --disable-quic --no-first
                 "--disable-component-update --disable-sync")
 METRICS = ("first-contentful-paint", "largest-contentful-paint", "total-blocking-time", "cumulative-layout-shift",
            "speed-index")
+SLOW_HOST = 1000   # Lighthouse's SLOW_CPU_BENCHMARK_INDEX_THRESHOLD (core/gather/driver/environment.js)
 
 
 def run_once(url: str) -> dict:
@@ -47,7 +48,8 @@ def run_once(url: str) -> dict:
                      if a.get("score") is not None and a["score"] < 0.9 and a.get("scoreDisplayMode") == "binary")
     return {"scores": {c: round(100 * data["categories"][c]["score"]) for c in CATEGORIES},
             "metrics": {m: data["audits"][m]["numericValue"] for m in METRICS},
-            "failing_binary_audits": failing}
+            "failing_binary_audits": failing,
+            "benchmark_index": data["environment"]["benchmarkIndex"]}
 
 
 def measure(site: Path, pages=CHAPTERS, runs: int = 1) -> dict:
@@ -72,8 +74,11 @@ def measure(site: Path, pages=CHAPTERS, runs: int = 1) -> dict:
                        "metrics": {m: statistics.median(r["metrics"][m] for r in results) for m in METRICS},
                        "failing_binary_audits": dict(sorted(failing.items())),
                        "within_target": all(scores[c] >= TARGETS[c] for c in CATEGORIES)}
+    # Lighthouse times a small benchmark before each run: how fast this machine was while it measured.
+    speed = [r["benchmark_index"] for results in collected.values() for r in results]
     return {"runs": runs, "preset": "mobile (Lighthouse default)", "targets": TARGETS,
-            "load_average": os.getloadavg(), "pages": out}
+            "load_average": os.getloadavg(), "pages": out,
+            "benchmark_index": {"median": statistics.median(speed), "range": [min(speed), max(speed)]}}
 
 
 def markdown(report: dict) -> str:
@@ -92,6 +97,9 @@ def markdown(report: dict) -> str:
     la = ", ".join(f"{x:.1f}" for x in report["load_average"])
     lines.append(f"\nTargets: {report['targets']}; {report['runs']} run(s) per page, round-robin, {report['preset']}: medians, "
                  f"with the lowest and highest score in brackets where runs differ; load average at the end {la}.")
+    bi = report["benchmark_index"]
+    lines.append(f"Machine speed during the runs (Lighthouse's benchmark index; it warns of a slow CPU below "
+                 f"{SLOW_HOST:,}): median {bi['median']:,.0f}, from {bi['range'][0]:,.0f} to {bi['range'][1]:,.0f}.")
     return "\n".join(lines) + "\n"
 
 
