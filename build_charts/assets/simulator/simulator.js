@@ -261,8 +261,7 @@
   // series) when the panel's series share their x values, else long (a row per point).
   function plain(text) { return String(text || "").replace(/<[^>]+>/g, " ").split(/\s+/).filter(Boolean).join(" "); }
 
-  // One formatter for all cells: toLocaleString builds a new one per call, which made number() most of the
-  // main thread spent rebuilding a chart's data table.
+  // One formatter for every cell of every table: toLocaleString builds a new one on each call.
   var GROUPED = new Intl.NumberFormat("en-US", { maximumFractionDigits: 0 });
 
   function number(v) {   // render.number: separators for integers, else 4 significant digits as Python's "g"
