@@ -5,7 +5,7 @@
 Reports: page start → ready (live), Pyodide boot (worker start → loadPyodide resolved, and the lab
 install and numpy load after it), the full default run in the browser vs native (same process
 tree, one BLAS thread) and their ratio, and control change → chart update with precomputed
-results (median and p90 over slider steps; goal ≤ 50 ms).
+results, until the next frame is painted (median and p90 over slider steps; goal ≤ 50 ms).
 """
 
 import argparse
@@ -22,10 +22,16 @@ from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
 from tests.support import draw_every_chart, serve  # noqa: E402
 
 # With the PPO chart on screen (as when a reader watches it), move the β slider between grid values
-# (so every move shows another precomputed run; moves within a grid cell cost ~1 ms): "sync" is the
-# input handler, which redraws the charts on screen; "all" runs until the off-screen charts and the
-# data tables of the charts redrawn, one per task after it, are done too.
+# (so every move shows another precomputed run; moves within a grid cell cost ~1 ms): "visible" runs
+# until the first frame painted after Plotly has finished redrawing the charts on screen (what the
+# reader sees; Event Timing, which INP uses, measures the same but does not report synthetic events);
+# "all" until the off-screen charts and the data tables of the charts redrawn, one per task after it,
+# are done too.
 STEP_JS = """async n => {
+  // A task posted from a frame's requestAnimationFrame callback runs once that frame is painted.
+  const nextPaint = () => new Promise(r => requestAnimationFrame(() => {
+    const c = new MessageChannel(); c.port1.onmessage = () => r(performance.now()); c.port2.postMessage(0);
+  }));
   document.getElementById('chart-simulator-reward-kl').scrollIntoView();
   await new Promise(r => setTimeout(r, 300));
   const el = document.getElementById('sim-kl_coef');
@@ -36,11 +42,14 @@ STEP_JS = """async n => {
   const out = [];
   for (let i = 0; i < n; i++) {
     el.value = String(stops[i % stops.length]);
+    await nextPaint();
     const t0 = performance.now();
     el.dispatchEvent(new Event('input', {bubbles: true}));
-    const sync = performance.now() - t0;
+    const drawn = bookSimulator.visibleDrawn().then(() => performance.now());
+    const painted = await nextPaint();
+    const visible = (await drawn) <= painted ? painted : await nextPaint();
     while (bookSimulator.chartsPending()) { await new Promise(r => setTimeout(r, 0)); }
-    out.push([sync, performance.now() - t0]);
+    out.push([visible - t0, performance.now() - t0]);
   }
   return out;
 }"""
@@ -73,9 +82,9 @@ def measure(site: Path, steps: int = 40, run: bool = True) -> dict:
             out["numpy_load_ms"] = round(boot["worker"].get("numpyMs", 0))
         draw_every_chart(page)   # charts draw as they near the screen: bring each one there first
         timings = page.evaluate(STEP_JS, steps)
-        sync, frame = [t[0] for t in timings], [t[1] for t in timings]
-        out["control_to_chart_ms"] = {"visible_chart_median": round(statistics.median(sync), 1),
-                                      "visible_chart_p90": round(pct(sync, .9), 1),
+        visible, frame = [t[0] for t in timings], [t[1] for t in timings]
+        out["control_to_chart_ms"] = {"visible_chart_median": round(statistics.median(visible), 1),
+                                      "visible_chart_p90": round(pct(visible, .9), 1),
                                       "all_charts_median": round(statistics.median(frame), 1),
                                       "all_charts_p90": round(pct(frame, .9), 1), "steps": steps}
         if out["mode"] == "live" and run:

@@ -12,6 +12,7 @@ source, the config and the numpy version, and run in parallel when they are not.
 
 import hashlib
 import json
+import math
 import os
 from concurrent.futures import ProcessPoolExecutor
 from functools import cache
@@ -162,6 +163,42 @@ def _panels(rows: int, columns: int, height: int) -> dict:
             "legend": {"orientation": "h", "y": -90 / height - 0.06, "yanchor": "top"}}
 
 
+def _axis(ref: str) -> str:
+    """Layout key of a trace's axis reference: "x" → "xaxis", "y2" → "yaxis2"."""
+    return ref[0] + "axis" + ref[1:]
+
+
+def fixed_ranges(figure: dict) -> dict:
+    """Fix every numeric axis to the span of all the runs the page can show on it: this figure's
+    traces and, for the reader's run, every precomputed grid point. A control change then moves
+    lines on fixed axes, which lets a reader compare settings by eye and lets the page redraw only
+    the run's traces (simulator.js, ``draw``); a live run that leaves these ranges widens them."""
+    layout, values = figure["layout"], {}
+    for trace in figure["data"]:
+        runs = [trace]
+        if str(trace.get("meta", "")).startswith("run:"):
+            runs += [run["traces"][trace["meta"][4:]] for run in precomputed()["runs"].values()]
+        for letter in "xy":
+            ref = trace.get(letter + "axis", letter)
+            axis = _axis(layout.get(_axis(ref), {}).get("matches", ref))   # a matched axis follows its leader
+            values.setdefault(axis, []).extend(v for r in runs for v in r[letter]
+                                               if isinstance(v, (int, float)) and math.isfinite(v))
+    for axis, vs in values.items():
+        options = layout.setdefault(axis, {})
+        if options.get("type") == "category" or not vs:
+            continue
+        log = options.get("type") == "log"
+        lo, hi = (math.log10(min(vs)), math.log10(max(vs))) if log else (min(vs), max(vs))   # log ranges are in decades
+        # 5% of the span each side, as Plotly's autorange gives an axis with markers (every panel here
+        # has some: render.distinguish marks the references), but none below zero on a "tozero" axis.
+        pad = 0.05 * (hi - lo) if hi > lo else 0.5
+        lo, hi = lo - pad, hi + pad
+        if options.get("rangemode") == "tozero":
+            lo, hi = (0 if min(vs) >= 0 else lo), (0 if max(vs) <= 0 else hi)
+        options["range"] = [float(f"{lo:.6g}"), float(f"{hi:.6g}")]
+    return figure
+
+
 @chart("simulator-accuracy")
 def accuracy() -> Chart:
     d = precomputed()["default"]
@@ -169,14 +206,14 @@ def accuracy() -> Chart:
     data = [_run_trace("accuracy", mode="lines+markers"), _run_trace("accuracy:ppo", first=False, **right)]
     data += _ref_traces("accuracy", mode="lines+markers") + _ref_traces("accuracy:ppo", first=False, **right)
     return Chart(
-        figure={
+        figure=fixed_ranges({
             "data": data,
             "layout": {"title": {"text": "Accuracy: after each stage, and during PPO"}, **_panels(1, 2, 540),
                        "xaxis": {"title": {"text": "policy (held-out questions)"}, "type": "category"},
                        "yaxis": {"title": {"text": "accuracy"}, "tickformat": ".0%", "rangemode": "tozero"},
                        "xaxis2": {"title": {"text": "lab PPO iteration (sampled answers)"}},
                        "yaxis2": {"tickformat": ".0%", "rangemode": "tozero"}},
-        },
+        }),
         alt=d["alt"]["simulator-accuracy"],
     )
 
@@ -194,7 +231,7 @@ def reward_kl() -> Chart:
         layout[f"xaxis{suffix}"] = {**({"matches": "x"} if i > 1 else {}),
                                     **({"title": {"text": "lab PPO iteration"}} if i == len(panels) else {})}
         layout[f"yaxis{suffix}"] = {"title": {"text": title}}
-    return Chart(figure={"data": data, "layout": layout}, alt=d["alt"]["simulator-reward-kl"])
+    return Chart(figure=fixed_ranges({"data": data, "layout": layout}), alt=d["alt"]["simulator-reward-kl"])
 
 
 @chart("simulator-losses")
@@ -208,7 +245,7 @@ def losses() -> Chart:
         suffix = "" if i == 1 else str(i)
         layout[f"xaxis{suffix}"] = {"title": {"text": f"{label}: step" if stage != "ppo" else "PPO: lab iteration"}}
         layout[f"yaxis{suffix}"] = {"title": {"text": "loss"}}
-    return Chart(figure={"data": data, "layout": layout}, alt=d["alt"]["simulator-losses"])
+    return Chart(figure=fixed_ranges({"data": data, "layout": layout}), alt=d["alt"]["simulator-losses"])
 
 
 @chart("simulator-scaling")
@@ -226,12 +263,12 @@ def scaling() -> Chart:
     point.pop("line")
     point["hovertemplate"] = "your total tokens %{x:.3s}<br>predicted loss %{y:.3f} nats<extra></extra>"
     return Chart(
-        figure={
+        figure=fixed_ranges({
             "data": [curve, point],
             "layout": {"title": {"text": "Real scale: predicted pretraining loss (published fit, not the lab)"},
                        "xaxis": {"title": {"text": "total training tokens D (unique × epochs)"}, "type": "log"},
                        "yaxis": {"title": {"text": "loss (nats per token)"}}},
-        },
+        }),
         alt=d["alt"]["simulator-scaling"],
     )
 

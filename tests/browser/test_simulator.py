@@ -292,6 +292,44 @@ def test_data_tables_follow_the_charts(context, nonumpy_url):
     assert not page.errors, page.errors
 
 
+# Each run trace's values beside the range of its x and y axes, as Plotly drew them (log axes in decades).
+RUN_SPANS = """() => [...document.querySelectorAll('.bc-plot[data-chart^="simulator-"]')].flatMap(el =>
+  el._fullData.filter(t => String(t.meta || '').startsWith('run:')).flatMap(t => ['x', 'y'].map(a => {
+    const ax = el._fullLayout[a + 'axis' + t[a + 'axis'].slice(1)];
+    const vs = ax.type === 'category' ? [] : Array.from(el.data[t.index][a]).filter(v => v !== null)
+      .map(v => ax.type === 'log' ? Math.log10(v) : v);
+    return {chart: el.dataset.chart, trace: t.meta, axis: ax._name, range: ax.range.slice(),
+            min: Math.min(...vs), max: Math.max(...vs), n: vs.length};
+  })))"""
+
+
+def test_run_moves_on_fixed_axes_that_widen_when_it_leaves_them(context, nonumpy_url):
+    """Between grid points only the run's lines move (simulator.js redraws them alone): the axes keep the
+    build's ranges and every run stays inside them; an axis narrower than a new run widens to show it."""
+    page = open_page(context, nonumpy_url)
+    assert wait_mode(page, "precomputed", "live") == "precomputed"
+    charts_settled(page)
+    built = page.evaluate(RUN_SPANS)
+    for stop in ("End", "Home"):
+        page.focus("#sim-kl_coef")
+        page.keyboard.press(stop)
+        charts_settled(page)
+        spans = page.evaluate(RUN_SPANS)
+        assert [s["range"] for s in spans] == [s["range"] for s in built]
+        assert [(s["min"], s["max"]) for s in spans] != [(s["min"], s["max"]) for s in built], "no line moved"
+    # Narrow the PPO chart's KL axis below the run's values: the next grid point must widen it.
+    page.evaluate("Plotly.relayout('chart-simulator-reward-kl', {'yaxis3.range': [0, 1e-6]})")
+    page.focus("#sim-kl_coef")
+    page.keyboard.press("End")
+    charts_settled(page)
+    spans = page.evaluate(RUN_SPANS)
+    kl = next(s for s in spans if s["chart"] == "simulator-reward-kl" and s["axis"] == "yaxis3")
+    assert kl["range"][0] == 0 and kl["range"][1] > kl["max"] > 1e-6, kl
+    outside = [s for s in spans if s["n"] and not min(s["range"]) <= s["min"] <= s["max"] <= max(s["range"])]
+    assert not outside, outside
+    assert not page.errors, page.errors
+
+
 def test_table_cells_are_written_as_the_build_writes_them(context, official_url):
     """The page's number() against render.number: integers, both signs, the exponent forms, and exact ties at
     the fifth significant digit, which Python rounds to even and toPrecision away from zero."""

@@ -8,6 +8,7 @@ exercised by tests/browser/test_simulator.py.
 import hashlib
 import html
 import json
+import math
 import re
 import subprocess
 import sys
@@ -237,6 +238,46 @@ def test_grid_holds_the_defaults_and_every_point_has_the_charts_series():
             assert set(run["alt"]) >= {chart_id}
     assert set(data["stage_weights"]) == set(data["stages"])
     assert abs(sum(data["stage_weights"].values()) - 1) < 1e-3
+
+
+def test_every_precomputed_run_fits_the_fixed_axes():
+    # The page moves the reader's run on fixed axes (simulator.js redraws only those traces): every
+    # grid point and reference must then lie inside each numeric axis's range.
+    from build_charts import registry
+    data = sim.precomputed()
+    for chart_id in ("simulator-accuracy", "simulator-reward-kl", "simulator-losses", "simulator-scaling"):
+        figure = registry.build(chart_id).figure
+        layout = figure["layout"]
+        for trace in figure["data"]:
+            key = str(trace.get("meta", ""))[4:]
+            runs = [trace] + ([run["traces"][key] for run in data["runs"].values()] if key else [])
+            for letter in "xy":
+                ref = trace.get(letter + "axis", letter)
+                axis = layout[sim._axis(layout[sim._axis(ref)].get("matches", ref))]
+                if axis.get("type") == "category":
+                    assert "range" not in axis
+                    continue
+                lo, hi = axis["range"]
+                for v in (v for r in runs for v in r[letter] if v is not None):
+                    v = math.log10(v) if axis.get("type") == "log" else v
+                    assert lo <= v <= hi, (chart_id, trace["name"], letter, v, axis["range"])
+
+
+def test_fixed_ranges_pad_as_plotly_does():
+    figure = {"data": [{"x": [1, 2, 3], "y": [2, 4, 6]},
+                       {"x": [10, 1000], "y": [1, 3], "xaxis": "x2", "yaxis": "y2"},
+                       {"x": [4, 5], "y": [-1, 1], "xaxis": "x3", "yaxis": "y3"},
+                       {"x": ["a", "b"], "y": [7, 7], "xaxis": "x4", "yaxis": "y4"}],
+              "layout": {"yaxis": {"rangemode": "tozero"}, "xaxis2": {"type": "log"}, "xaxis3": {"matches": "x"},
+                         "xaxis4": {"type": "category"}}}
+    layout = sim.fixed_ranges(figure)["layout"]
+    assert layout["xaxis"]["range"] == [0.8, 5.2]       # 5% of the span each side; the matched x3 widens it
+    assert layout["yaxis"]["range"] == [0, 6.2]         # but not below zero on a "tozero" axis
+    assert layout["xaxis2"]["range"] == [0.9, 3.1]      # a log axis's range is in decades
+    assert layout["yaxis2"]["range"] == [0.9, 3.1]
+    assert layout["yaxis3"]["range"] == [-1.1, 1.1]
+    assert "range" not in layout["xaxis3"] and "range" not in layout["xaxis4"]
+    assert layout["yaxis4"]["range"] == [6.5, 7.5]      # a flat line gets half a unit each side
 
 
 def test_series_is_the_same_in_the_build_and_in_the_worker():
