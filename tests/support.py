@@ -7,6 +7,7 @@ import os
 import re
 import subprocess
 import sys
+import textwrap
 import threading
 from pathlib import Path
 
@@ -17,6 +18,16 @@ PHONE = {"viewport": {"width": 412, "height": 823}, "device_scale_factor": 1.75,
 LARGE_DESKTOP = {"viewport": {"width": 2560, "height": 1440}}
 MKDOCS = [sys.executable, "-m", "mkdocs"]
 ENV = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
+
+
+def fixture_config(options: str = "", extensions: str = "", node_modules: Path = ROOT / "node_modules") -> str:
+    """mkdocs.yml of a fixture site: strict, Material without web fonts, the build_charts plugin with
+    `options` (YAML lines under it), and `extensions` (YAML list items under markdown_extensions)."""
+    def block(text: str, indent: int) -> str:
+        return textwrap.indent(textwrap.dedent(text).strip("\n") + "\n", " " * indent) if text.strip() else ""
+    return (f"site_name: fixture\nstrict: true\ntheme:\n  name: material\n  font: false\nplugins:\n"
+            f"  - build_charts:\n      assets_node_modules: {node_modules}\n{block(options, 6)}"
+            + (f"markdown_extensions:\n{block(extensions, 2)}" if extensions.strip() else ""))
 
 
 def mkdocs_build(config: Path, site_dir: Path, cwd: Path | None = None) -> subprocess.CompletedProcess:

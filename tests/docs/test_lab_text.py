@@ -6,37 +6,27 @@ import pytest
 from mkdocs.exceptions import PluginError
 
 from build_charts import figures, lab  # noqa: F401  (figures registers the lab texts)
-from tests.support import ROOT, mkdocs_build
+from tests.support import fixture_config, mkdocs_build
 
-FIXTURE_CONFIG = """\
-site_name: fixture
-strict: true
-theme:
-  name: material
-  font: false
-plugins:
-  - build_charts:
-      assets_node_modules: {node_modules}
-      live_numpy_source: none
-markdown_extensions:
-  - pymdownx.superfences:
-      custom_fences:
-        - name: lab
-          class: lab
-          format: !!python/name:build_charts.lab.format_block
-  - pymdownx.inlinehilite:
-      custom_inline:
-        - name: lab
-          class: lab
-          format: !!python/name:build_charts.lab.format_inline
-"""
+FIXTURE_CONFIG = fixture_config(options="live_numpy_source: none", extensions="""
+    - pymdownx.superfences:
+        custom_fences:
+          - name: lab
+            class: lab
+            format: !!python/name:build_charts.lab.format_block
+    - pymdownx.inlinehilite:
+        custom_inline:
+          - name: lab
+            class: lab
+            format: !!python/name:build_charts.lab.format_inline
+""")
 
 
 def site(tmp_path, page: str):
     (tmp_path / "docs").mkdir()
     (tmp_path / "docs" / "index.md").write_text(textwrap.dedent(page))
     config = tmp_path / "mkdocs.yml"
-    config.write_text(FIXTURE_CONFIG.format(node_modules=ROOT / "node_modules"))
+    config.write_text(FIXTURE_CONFIG)
     return config
 
 

@@ -10,26 +10,17 @@ import pytest
 from build_charts import figures, registry  # noqa: F401  (figures registers the charts)
 from build_charts.registry import Chart
 from build_charts.render import figure_json
-from tests.support import ROOT, mkdocs_build
+from tests.support import ROOT, fixture_config, mkdocs_build
 
-FIXTURE_CONFIG = """\
-site_name: fixture
-strict: true
-theme:
-  name: material
-  font: false
-plugins:
-  - build_charts:
-      assets_node_modules: {node_modules}
-markdown_extensions:
-  - pymdownx.arithmatex:
-      generic: true
-  - pymdownx.superfences:
-      custom_fences:
-        - name: chart
-          class: chart
-          format: !!python/name:build_charts.fence.format_chart
-"""
+FIXTURE_CONFIG = fixture_config(extensions="""
+    - pymdownx.arithmatex:
+        generic: true
+    - pymdownx.superfences:
+        custom_fences:
+          - name: chart
+            class: chart
+            format: !!python/name:build_charts.fence.format_chart
+""")
 
 
 def make_site(tmp_path: Path, pages: dict[str, str]) -> Path:
@@ -37,7 +28,7 @@ def make_site(tmp_path: Path, pages: dict[str, str]) -> Path:
     for name, text in pages.items():
         (tmp_path / "docs" / name).write_text(textwrap.dedent(text))
     config = tmp_path / "mkdocs.yml"
-    config.write_text(FIXTURE_CONFIG.format(node_modules=ROOT / "node_modules"))
+    config.write_text(FIXTURE_CONFIG)
     return config
 
 

@@ -24,29 +24,18 @@ from build_charts.live import archive, page, sources
 from build_charts.live.series import series
 from simulator_wasm.config import PipelineConfig
 from simulator_wasm.controls import CONTROLS
-from tests.support import ENV, MKDOCS, ROOT
+from tests.support import ENV, MKDOCS, ROOT, fixture_config
 
 NODE_MODULES = ROOT / "node_modules"
 FAKE_WHEEL = "numpy-9.9.9-cp314-cp314-pyemscripten_2026_0_wasm32.whl"
 
-SITE_CONFIG = """\
-site_name: fixture
-strict: true
-theme:
-  name: material
-  font: false
-plugins:
-  - build_charts:
-      assets_node_modules: {node_modules}
-      live_cache_dir: {cache}
-{extra}
-markdown_extensions:
-  - md_in_html
-  - pymdownx.superfences:
-      custom_fences:
-        - name: chart
-          class: chart
-          format: !!python/name:build_charts.fence.format_chart
+EXTENSIONS = """
+    - md_in_html
+    - pymdownx.superfences:
+        custom_fences:
+          - name: chart
+            class: chart
+            format: !!python/name:build_charts.fence.format_chart
 """
 
 
@@ -78,8 +67,8 @@ def build(tmp_path: Path, env: dict, node_modules: Path = NODE_MODULES, extra: s
     for name, text in pages.items():
         (docs / name).write_text(textwrap.dedent(text))
     config = tmp_path / "mkdocs.yml"
-    config.write_text(SITE_CONFIG.format(node_modules=node_modules, cache=ROOT / ".cache/build_charts",
-                                         extra=textwrap.indent(extra, " " * 6)))
+    config.write_text(fixture_config(f"live_cache_dir: {ROOT / '.cache/build_charts'}\n{extra}", EXTENSIONS,
+                                     node_modules))
     return subprocess.run([*MKDOCS, "build", "--strict", "--config-file", str(config), "--site-dir",
                            str(tmp_path / "site")], cwd=tmp_path, env={**ENV, **env},
                           capture_output=True, text=True, timeout=600)
