@@ -156,11 +156,11 @@ def _ref_traces(key: str, first: bool = True, only=None, **style) -> list[dict]:
     return traces
 
 
-def _panels(rows: int, columns: int, height: int) -> dict:
-    """A grid of panels with the legend below them, clear of the bottom axis title."""
+def _panels(rows: int, columns: int, height: int, title_lines: int = 1) -> dict:
+    """A grid of panels with the legend below them, clear of the bottom axis titles (of `title_lines` lines)."""
     return {"grid": {"rows": rows, "columns": columns, "pattern": "independent", "ygap": 0.35, "xgap": 0.15},
             "height": height, "margin": {"l": 60, "r": 20, "t": 50, "b": 40},
-            "legend": {"orientation": "h", "y": -90 / height - 0.06, "yanchor": "top"}}
+            "legend": {"orientation": "h", "y": -(60 + 30 * title_lines) / height - 0.06, "yanchor": "top"}}
 
 
 def _axis(ref: str) -> str:
@@ -208,10 +208,11 @@ def accuracy() -> Chart:
     return Chart(
         figure=fixed_ranges({
             "data": data,
-            "layout": {"title": {"text": "Accuracy: after each stage, and during PPO"}, **_panels(1, 2, 540),
-                       "xaxis": {"title": {"text": "policy (held-out questions)"}, "type": "category"},
+            "layout": {"title": {"text": "Accuracy: after each stage, and during PPO"}, **_panels(1, 2, 540, 2),
+                       # Two lines each: side by side on one line, the two titles run into each other on a phone.
+                       "xaxis": {"title": {"text": "policy<br>(held-out questions)"}, "type": "category"},
                        "yaxis": {"title": {"text": "accuracy"}, "tickformat": ".0%", "rangemode": "tozero"},
-                       "xaxis2": {"title": {"text": "lab PPO iteration (sampled answers)"}},
+                       "xaxis2": {"title": {"text": "lab PPO iteration<br>(sampled answers)"}},
                        "yaxis2": {"tickformat": ".0%", "rangemode": "tozero"}},
         }),
         alt=d["alt"]["simulator-accuracy"],
