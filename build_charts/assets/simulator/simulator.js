@@ -240,12 +240,12 @@
     return { idx: idx, x: xs, y: ys };
   }
 
-  // The range an axis must widen to so that it shows all of `values` (null when it already does):
-  // the build fixed each axis to the span of every precomputed run (figures/simulator.py,
-  // fixed_ranges), which a live run with other settings may leave.
-  function widen(ax, values) {
-    if (ax.type === "category") { return null; }
-    var log = ax.type === "log", r = ax.range.slice().sort(function (a, b) { return a - b; });
+  // The range an axis of `type` showing `range` must widen to so that it shows all of `values` (null
+  // when it already does): the build fixed each axis to the span of every precomputed run
+  // (figures/simulator.py, fixed_ranges), which a live run with other settings may leave.
+  function widen(type, range, values) {
+    if (type === "category") { return null; }
+    var log = type === "log", r = range.slice().sort(function (a, b) { return a - b; });
     var vs = values.filter(function (v) { return typeof v === "number" && isFinite(v) && (!log || v > 0); })
       .map(function (v) { return log ? Math.log10(v) : v; });
     if (!vs.length) { return null; }
@@ -269,10 +269,9 @@
     t.idx.forEach(function (i, k) {
       ["x", "y"].forEach(function (letter) {
         var ax = el._fullLayout[letter + "axis" + el._fullData[i][letter + "axis"].slice(1)];
-        var leader = ax.matches ? letter + "axis" + ax.matches.slice(1) : ax._name;   // a matched axis follows its leader
-        var r = widen(ranges[leader + ".range"] ? { type: ax.type, range: ranges[leader + ".range"] } : ax,
-                      (letter === "x" ? t.x : t.y)[k]);
-        if (r) { ranges[leader + ".range"] = r; }
+        var key = (ax.matches ? letter + "axis" + ax.matches.slice(1) : ax._name) + ".range";   // a matched axis follows its leader
+        var r = widen(ax.type, ranges[key] || ax.range, (letter === "x" ? t.x : t.y)[k]);
+        if (r) { ranges[key] = r; }
       });
     });
     var redrawn;
